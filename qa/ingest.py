@@ -1,0 +1,179 @@
+"""Text, HTML, JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
+
+Every failure is an InputError naming the file (and line) and what to do; nothing here touches the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa import clean
+from qa.config import Settings
+from qa.errors import InputError
+from qa.types import Article
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+
+
+def doc_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def expand(sources: list[str]) -> list[str]:
+    """Paths, directories (searched recursively for supported files) and URLs, in a stable order."""
+    out: list[str] = []
+    for src in sources:
+        if is_url(src):
+            out.append(src)
+            continue
+        path = Path(src)
+        if path.is_dir():
+            out.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES)
+        elif path.exists():
+            out.append(src)
+        else:
+            raise InputError(f"{src}: no such file or directory.")
+    return out
+
+
+def is_url(src: str) -> bool:
+    return src.startswith(("http://", "https://"))
+
+
+def read(source: str, settings: Settings) -> Iterator[Article]:
+    """The articles in one file or URL."""
+    if is_url(source):
+        yield from _from_url(source, settings)
+        return
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}.")
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise InputError(
+            f"{source}: {size:,} bytes is over the {settings.max_file_bytes:,}-byte limit; split it or raise QA_MAX_FILE_BYTES."
+        )
+    raw = path.read_bytes()
+    if suffix in HTML_SUFFIXES:
+        yield from_html(raw, source=source)
+    elif suffix in JSON_SUFFIXES:
+        yield from from_json(decode(raw, source), source, lines=suffix != ".json")
+    else:
+        yield from_text(decode(raw, source), source=source, markdown=suffix in {".md", ".markdown"})
+
+
+def decode(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM), else the detected encoding (Latin-1, cp1252, ...); binary is refused."""
+    if not raw.strip():
+        raise InputError(f"{source}: the file is empty; nothing to ingest.")
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{source}: looks like a binary file, not text; give a .txt, .md, .html or .json article.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise InputError(f"{source}: cannot tell the text encoding; save it as UTF-8 and try again.")
+    return str(best)
+
+
+def from_text(text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False) -> Article:
+    pars = clean.paragraphs(text)
+    if title:
+        title = " ".join(clean.normalize(title).split())
+    else:
+        title, pars = clean.split_title(pars, markdown=markdown)
+    body = clean.body(pars)
+    if not body:
+        raise InputError(f"{source or 'text'}: no article text left after cleaning; is the file empty?")
+    return Article(doc_id=doc_id(body), title=title, text=body, source=source, url=url, published_at=published_at)
+
+
+def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
+    """Main text and metadata by trafilatura; scripts, styles, navigation and comments are left out."""
+    import trafilatura
+
+    html = decode(raw, source) if isinstance(raw, bytes) else raw
+    doc = trafilatura.bare_extraction(
+        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
+    if doc is None or not (doc.text or "").strip():
+        raise InputError(f"{source or url or 'page'}: no article text found in the HTML; is it an article page?")
+    return from_text(
+        doc.text,
+        source=doc.sitename or source or url,
+        title=doc.title or clean.split_title(clean.paragraphs(doc.text))[0],
+        url=url or doc.url or "",
+        published_at=doc.date or "",
+    )
+
+
+def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
+    """Records with `title`, `text`, optional `url`, `source`, `published_at`. A file with a bad record
+    is refused whole (the line is named), so a re-run after fixing it ingests everything once."""
+    records = list(_records(text, source, lines))
+    if not records:
+        raise InputError(f"{source}: no records found; expected objects with 'title' and 'text'.")
+    articles = []
+    for line, rec in records:
+        where = f"{source}:{line}"
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+            raise InputError(f"{where}: each record needs a non-empty 'text' string (and a 'title'); fix that record.")
+        meta = {k: str(rec.get(k) or "") for k in ("title", "url", "source", "published_at")}
+        articles.append(from_text(rec["text"], source=meta["source"] or source, title=meta["title"], url=meta["url"], published_at=meta["published_at"]))
+    yield from articles
+
+
+def _records(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]]:
+    if lines:
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                yield n, _parse(line, f"{source}:{n}")
+        return
+    data = _parse(text, source)
+    for i, rec in enumerate(data if isinstance(data, list) else [data]):
+        yield i + 1, rec
+
+
+def _parse(text: str, where: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: malformed JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it and re-run.") from None
+
+
+def _from_url(url: str, settings: Settings) -> Iterator[Article]:
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=settings.fetch_timeout, follow_redirects=True) as resp:
+            if resp.status_code >= 400:
+                raise InputError(f"{url}: the server answered HTTP {resp.status_code}; check the address.")
+            kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind and not (kind.startswith("text/") or kind in {"application/xhtml+xml", "application/json"}):
+                raise InputError(f"{url}: not a web page (content-type {kind}); give the article's HTML address.")
+            body = bytearray()
+            for part in resp.iter_bytes():
+                body += part
+                if len(body) > settings.max_file_bytes:
+                    raise InputError(f"{url}: larger than the {settings.max_file_bytes:,}-byte limit; raise QA_MAX_FILE_BYTES to allow it.")
+    except httpx.TimeoutException:
+        raise InputError(f"{url}: timed out after {settings.fetch_timeout:g} s; try again or raise QA_FETCH_TIMEOUT.") from None
+    except httpx.HTTPError as e:
+        raise InputError(f"{url}: cannot fetch ({type(e).__name__}); check the address and the network.") from None
+    if kind == "application/json":
+        yield from from_json(decode(bytes(body), url), url, lines=False)
+    elif kind == "text/plain":
+        yield from_text(decode(bytes(body), url), source=url, url=url)
+    else:
+        yield from_html(bytes(body), source=url, url=url)

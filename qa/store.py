@@ -1,0 +1,152 @@
+"""The only module that imports chromadb: an embedded PersistentClient under the data dir, or a Chroma
+server (`QA_CHROMA_URL`). Three collections, all with vectors we compute ourselves:
+
+  qa_sentences  one record a sentence: id "<doc>:<n>", text, {doc_id, n, start, end}; sentence retrieval
+  qa_chunks     windows of whole sentences: {doc_id, sentence_ids, start, end, tokens}; vector = mean
+  qa_documents  one record an article: clean text, {title, source, url, published_at, sentences, chars}
+
+A document exists when its qa_documents record does: that record is written last and deleted first, so
+an ingestion killed half-way leaves no visible half-article, and re-running it completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import ConfigError
+from qa.types import Article, Chunk, DocumentInfo, Sentence
+
+SCHEMA = 1
+SENTENCES, CHUNKS, DOCUMENTS = "qa_sentences", "qa_chunks", "qa_documents"
+
+
+class Store:
+    def __init__(self, settings: Settings, embedding: str):
+        import chromadb
+
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if not url.hostname:
+                raise ConfigError(f"QA_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000.")
+            self.client = chromadb.HttpClient(
+                host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            )
+        else:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+        meta = {"embedding": embedding, "schema": SCHEMA}
+        self.sentences = self._collection(SENTENCES, meta)
+        self.chunks = self._collection(CHUNKS, meta)
+        self.documents = self._collection(DOCUMENTS, meta)
+        self.batch = self.client.get_max_batch_size()
+
+    def _collection(self, name: str, meta: dict):
+        col = self.client.get_or_create_collection(
+            name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}}
+        )
+        built_with = (col.metadata or {}).get("embedding")
+        if built_with != meta["embedding"]:
+            raise ConfigError(
+                f"this index was built with the embedding {built_with!r}, not {meta['embedding']!r}; "
+                f"set QA_EMBEDDING to match or use another --data-dir."
+            )
+        return col
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def add(self, article: Article, sentences: list[Sentence], chunks: list[Chunk], vectors: np.ndarray) -> DocumentInfo:
+        """vectors: (len(sentences), dim), rows in sentence order."""
+        index = {s.id: i for i, s in enumerate(sentences)}
+        chunk_vecs = np.stack([vectors[[index[i] for i in c.sentence_ids]].mean(0) for c in chunks])
+        self._upsert(self.sentences, [s.id for s in sentences], vectors, [s.text for s in sentences],
+                     [{"doc_id": s.doc_id, "n": s.n, "start": s.start, "end": s.end} for s in sentences])
+        self._upsert(self.chunks, [c.id for c in chunks], chunk_vecs, [c.text for c in chunks],
+                     [{"doc_id": c.doc_id, "sentence_ids": json.dumps(c.sentence_ids), "start": c.start,
+                       "end": c.end, "tokens": c.tokens} for c in chunks])
+        info = DocumentInfo(article.doc_id, article.title, article.source, article.url, article.published_at,
+                            len(sentences), len(article.text))
+        meta = {k: v for k, v in info.to_dict().items() if k != "doc_id"}
+        # written last: from here on the document exists
+        self.documents.upsert(ids=[article.doc_id], embeddings=vectors.mean(0, keepdims=True),
+                              documents=[article.text], metadatas=[meta])
+        self.touch()
+        return info
+
+    def remove(self, doc_id: str) -> None:
+        self.documents.delete(ids=[doc_id])  # first: from here on the document is gone
+        self.sentences.delete(where={"doc_id": doc_id})
+        self.chunks.delete(where={"doc_id": doc_id})
+        self.touch()
+
+    def _upsert(self, col, ids, vecs, docs, metas) -> None:
+        for b in range(0, len(ids), self.batch):
+            s = slice(b, b + self.batch)
+            col.upsert(ids=ids[s], embeddings=vecs[s], documents=docs[s], metadatas=metas[s])
+
+    def touch(self) -> None:
+        """A new generation stamp: other processes (and our keyword index) see the library changed."""
+        meta = dict(self.documents.metadata or {})
+        meta["generation"] = uuid.uuid4().hex
+        self.documents.modify(metadata=meta)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def generation(self) -> str:
+        col = self.client.get_collection(DOCUMENTS, embedding_function=None)
+        return (col.metadata or {}).get("generation", "")
+
+    def document_ids(self) -> set[str]:
+        return set(self.documents.get(include=[])["ids"])
+
+    def documents_info(self, ids: Iterable[str] | None = None) -> list[DocumentInfo]:
+        got = self.documents.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
+        return [DocumentInfo(doc_id=i, **m) for i, m in zip(got["ids"], got["metadatas"])]
+
+    def article_text(self, doc_id: str) -> str | None:
+        got = self.documents.get(ids=[doc_id], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def get_sentences(self, ids: list[str], vectors: bool = False) -> tuple[list[Sentence], np.ndarray | None]:
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
+        got = self.sentences.get(ids=ids, include=include)
+        sents = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sents, (np.asarray(got["embeddings"], dtype=np.float32) if vectors else None)
+
+    def doc_sentences(self, doc_ids: list[str], vectors: bool = False) -> tuple[list[Sentence], np.ndarray | None]:
+        """All sentences of these documents in reading order, with their vectors if asked."""
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
+        got = self.sentences.get(where={"doc_id": {"$in": doc_ids}}, include=include)
+        sents = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        order = sorted(range(len(sents)), key=lambda i: (doc_ids.index(sents[i].doc_id), sents[i].n))
+        vecs = np.asarray(got["embeddings"], dtype=np.float32)[order] if vectors and sents else None
+        return [sents[i] for i in order], vecs
+
+    def all_sentences(self) -> tuple[list[str], list[str]]:
+        """(ids, texts) of every sentence, paged: what the keyword index is built from."""
+        ids, texts = [], []
+        total = self.sentences.count()
+        for offset in range(0, total, self.batch):
+            got = self.sentences.get(include=["documents"], limit=self.batch, offset=offset)
+            ids += got["ids"]
+            texts += got["documents"]
+        return ids, texts
+
+    def nearest(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """(sentence id, cosine similarity) of the k nearest sentences."""
+        n = self.sentences.count()
+        if n == 0:
+            return []
+        where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
+        got = self.sentences.query(query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def _sentence(id: str, text: str, meta: dict) -> Sentence:
+    return Sentence(id=id, doc_id=meta["doc_id"], n=meta["n"], text=text, start=meta["start"], end=meta["end"])

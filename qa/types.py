@@ -1,0 +1,133 @@
+"""Plain data that flows through the pipeline: articles, sentences, chunks, hits, answers, summaries.
+
+No logic beyond building the JSON shapes the CLI and API promise (`to_dict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# The one abstention sentence, shared by the extractive and the model paths; tests assert on it.
+ABSTAIN = "The articles do not say."
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str  # content hash of `text`
+    title: str
+    text: str  # clean text: paragraphs joined by "\n\n"; sentence offsets index into it
+    source: str = ""  # where it came from: a path, a URL, a site name
+    url: str = ""
+    published_at: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str  # "<doc_id>:<n>", fixed at ingestion
+    doc_id: str
+    n: int
+    text: str
+    start: int  # article.text[start:end] == text
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # "<doc_id>#<k>"
+    doc_id: str
+    sentence_ids: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A sentence found for a question, with the evidence of how it was found."""
+
+    sentence: Sentence
+    score: float  # fused (reciprocal rank fusion)
+    similarity: float  # cosine between question and sentence, 0 when not among the vector hits
+    keyword: float  # BM25 score, 0 when not among the keyword hits
+    title: str = ""
+    url: str = ""
+
+
+@dataclass
+class Citation:
+    marker: int
+    sentence_id: str
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    url: str = ""
+
+
+@dataclass
+class Claim:
+    text: str
+    citations: list[int]
+    support: str  # "supported" | "partial" | "unsupported"
+    score: float = 1.0
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    mode: str  # "extractive" | "llm"
+    citations: list[Citation] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    candidates: list[Citation] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SummarySentence:
+    text: str
+    citations: list[int]
+
+
+@dataclass
+class Summary:
+    doc_ids: list[str]
+    mode: str
+    sentences: list[SummarySentence] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    sentences: int
+    chars: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    added: list[DocumentInfo] = field(default_factory=list)
+    skipped: list[DocumentInfo] = field(default_factory=list)  # already in the library: a no-op
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, error message)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": [d.to_dict() for d in self.added],
+            "skipped": [d.to_dict() for d in self.skipped],
+            "failed": [{"source": s, "error": e} for s, e in self.failed],
+        }
