@@ -1,0 +1,91 @@
+"""BM25 keyword index over sentences (bm25s, English stopwords, Snowball stemming).
+
+Built from the sentences in the store and saved under `<data_dir>/keyword/<generation>`, so it is a
+cache of the store, never a second source of truth: a process that finds the store's generation stamp
+changed (another process ingested) loads or rebuilds the index for the new stamp.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+_STEMMER = None
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    import bm25s
+    import Stemmer
+
+    global _STEMMER
+    _STEMMER = _STEMMER or Stemmer.Stemmer("english")
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+class KeywordIndex:
+    def __init__(self, ids: list[str], model) -> None:
+        self.ids = ids
+        self.model = model  # bm25s.BM25, or None for an empty library
+        self.doc_of = np.array([i.rsplit(":", 1)[0] for i in ids])
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> "KeywordIndex":
+        import bm25s
+
+        if not ids:
+            return cls([], None)
+        model = bm25s.BM25()
+        model.index(tokenize(texts), show_progress=False)
+        return cls(ids, model)
+
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(f"{folder.name}.{uuid.uuid4().hex}.tmp")
+        tmp.mkdir(parents=True)
+        if self.model is not None:
+            self.model.save(str(tmp))
+        (tmp / "ids.json").write_text(json.dumps(self.ids))
+        try:
+            tmp.rename(folder)  # a reader sees the whole index or none
+        except OSError:  # another process saved the same generation first: theirs is as good
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        import bm25s
+
+        ids = json.loads((folder / "ids.json").read_text())
+        model = bm25s.BM25.load(str(folder), mmap=True) if ids else None
+        return cls(ids, model)
+
+    def search(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """(sentence id, BM25 score) of the k best sentences with a score above zero."""
+        if self.model is None:
+            return []
+        tokens = [t for t in tokenize([query])[0] if t in self.model.vocab_dict]
+        if not tokens:
+            return []
+        scores = self.model.get_scores(tokens)  # (n_sentences,)
+        if doc_ids:
+            scores = np.where(np.isin(self.doc_of, doc_ids), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def open_index(folder: Path, generation: str, source) -> KeywordIndex:
+    """The index for this generation: loaded from disk when there, else built from `source()`
+    (-> ids, texts), saved, and older generations removed."""
+    path = folder / (generation or "empty")
+    if (path / "ids.json").exists():
+        return KeywordIndex.load(path)
+    index = KeywordIndex.build(*source())
+    index.save(path)
+    for old in folder.iterdir():
+        if old != path and old.is_dir() and not old.name.endswith(".tmp"):
+            shutil.rmtree(old, ignore_errors=True)
+    return index

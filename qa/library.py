@@ -1,0 +1,149 @@
+"""The facade: `Library(data_dir)` with ingest, ask, summarize, documents, remove, retriever.
+
+What the CLI, the web page and the evals call; everything below it is reachable from here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from qa import answer, chunking, embeddings, ingest, sentences, summarize
+from qa.config import Settings
+from qa.errors import InputError, NotFoundError
+from qa.retrieve import Retriever, SentenceRetriever
+from qa.store import Store
+from qa.types import Answer, Article, DocumentInfo, IngestReport, Summary
+
+# progress(done, total, what): called after each source is read and each batch is stored
+Progress = Callable[[int, int, str], None]
+EMBED_BATCH = 512  # sentences embedded together across articles: fewer, fuller model calls
+
+
+class Library:
+    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None):
+        settings = settings or Settings()
+        if data_dir is not None:
+            settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+        self.settings = settings
+        self.embedder = embeddings.load(settings.embedding, settings.embedding_batch)
+        self.store = Store(settings, self.embedder.name)
+        self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
+        self._write = threading.Lock()
+
+    # -- adding and removing ---------------------------------------------------------------------
+
+    def ingest(self, sources: str | Path | list, progress: Progress | None = None) -> IngestReport:
+        """Files, directories, URLs, or Articles. Already-present articles are skipped (a no-op); a
+        source that cannot be read is reported in `failed` and the others still go in."""
+        items = sources if isinstance(sources, list) else [sources]
+        report = IngestReport()
+        articles: list[Article] = [a for a in items if isinstance(a, Article)]
+        paths = ingest.expand([str(s) for s in items if not isinstance(s, Article)])
+        for done, src in enumerate(paths, 1):
+            try:
+                articles.extend(ingest.read(src, self.settings))
+            except InputError as e:
+                report.failed.append((src, str(e)))
+            if progress:
+                progress(done, len(paths), f"read {src}")
+        self._add(articles, report, progress)
+        return report
+
+    def ingest_text(self, text: str, title: str = "", source: str = "pasted", url: str = "") -> IngestReport:
+        return self.ingest([ingest.from_text(text, source=source, title=title, url=url)])
+
+    def _add(self, articles: list[Article], report: IngestReport, progress: Progress | None) -> None:
+        with self._write:
+            present = self.store.document_ids()
+            pending: dict[str, Article] = {}
+            for a in articles:
+                if a.doc_id in present or a.doc_id in pending:
+                    report.skipped.append(self._info(a.doc_id) or _info(a, 0))
+                else:
+                    pending[a.doc_id] = a
+            batch: list[tuple[Article, list]] = []
+            done = 0
+            for a in pending.values():
+                batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
+                if sum(len(s) for _, s in batch) >= EMBED_BATCH:
+                    done += self._store_batch(batch, report)
+                    batch = []
+                    if progress:
+                        progress(done, len(pending), "indexed")
+            if batch:
+                done += self._store_batch(batch, report)
+                if progress:
+                    progress(done, len(pending), "indexed")
+
+    def _store_batch(self, batch: list[tuple[Article, list]], report: IngestReport) -> int:
+        texts = [s.text for _, sents in batch for s in sents]
+        vectors = self.embedder.embed(texts)  # (n_sentences, dim)
+        at = 0
+        for article, sents in batch:
+            chunks = chunking.chunk(article.text, sents, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            report.added.append(self.store.add(article, sents, chunks, vectors[at : at + len(sents)]))
+            at += len(sents)
+        return len(batch)
+
+    def remove(self, doc_id: str) -> DocumentInfo:
+        """Every trace of a document: its record, sentences, chunks, and (by the new generation) its
+        keyword entries."""
+        with self._write:
+            info = self._info(doc_id)
+            if info is None:
+                raise NotFoundError(f"no document {doc_id!r} in the library; `qa docs` lists the ids.")
+            self.store.remove(doc_id)
+            return info
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        return sorted(self.store.documents_info(), key=lambda d: (d.title.casefold(), d.doc_id))
+
+    def article(self, doc_id: str) -> str:
+        text = self.store.article_text(doc_id)
+        if text is None:
+            raise NotFoundError(f"no document {doc_id!r} in the library; `qa docs` lists the ids.")
+        return text
+
+    def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None):
+        return self.retriever.search(question, k, doc_ids)
+
+    def ask(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Answer:
+        question = _question(question)
+        k = k or self.settings.top_k
+        hits = self.retriever.search(question, max(k, answer.POOL), doc_ids)
+        return answer.extractive(question, hits, k)
+
+    def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> Summary:
+        self.retriever.refresh()
+        ids = doc_ids or sorted(self.retriever.docs)
+        if not ids:
+            from qa.errors import EmptyLibraryError
+
+            raise EmptyLibraryError()
+        for d in ids:
+            if d not in self.retriever.docs:
+                raise NotFoundError(f"no document {d!r} in the library; `qa docs` lists the ids.")
+        sents, vecs = self.store.doc_sentences(ids, vectors=True)
+        return summarize.extractive(ids, sents, vecs, self.retriever.docs, sentences)
+
+    def as_retriever(self, k: int = 5, doc_ids: list[str] | None = None) -> SentenceRetriever:
+        return SentenceRetriever(retriever=self.retriever, k=k, doc_ids=doc_ids)
+
+    def _info(self, doc_id: str) -> DocumentInfo | None:
+        got = self.store.documents_info([doc_id])
+        return got[0] if got else None
+
+
+def _info(a: Article, n: int) -> DocumentInfo:
+    return DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, n, len(a.text))
+
+
+def _question(q: str) -> str:
+    q = " ".join((q or "").split())
+    if not q:
+        raise InputError("the question is empty; ask something like `qa ask \"Who won?\"`.")
+    return q

@@ -1,0 +1,97 @@
+"""Question -> ranked sentences: vector search (Chroma) and BM25 (bm25s), fused by reciprocal rank.
+
+Also `SentenceRetriever`, the same search as a LangChain `BaseRetriever` whose Documents carry sentence
+ids and offsets, for scripts that compose their own chains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from qa import keyword
+from qa.embeddings import Embedder
+from qa.errors import EmptyLibraryError, NotFoundError
+from qa.store import Store
+from qa.types import DocumentInfo, Hit
+
+RRF_K = 60  # the constant of Cormack et al. (2009); ranks, not raw scores, are fused
+POOL = 50  # candidates taken from each of the two searches
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder: Embedder, keyword_dir: Path):
+        self.store = store
+        self.embedder = embedder
+        self.keyword_dir = keyword_dir
+        self._generation: str | None = None
+        self._keyword: keyword.KeywordIndex | None = None
+        self.docs: dict[str, DocumentInfo] = {}
+
+    def refresh(self) -> None:
+        """Pick up changes made by this or another process (the store's generation stamp)."""
+        gen = self.store.generation()
+        if gen == self._generation:
+            return
+        self.docs = {d.doc_id: d for d in self.store.documents_info()}
+        self._keyword = keyword.open_index(self.keyword_dir, gen, self._committed_sentences)
+        self._generation = gen
+
+    def _committed_sentences(self) -> tuple[list[str], list[str]]:
+        ids, texts = self.store.all_sentences()
+        keep = [i for i, sid in enumerate(ids) if sid.rsplit(":", 1)[0] in self.docs]
+        return [ids[i] for i in keep], [texts[i] for i in keep]
+
+    def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None) -> list[Hit]:
+        """The k best sentences, best first; `similarity` is the exact cosine for every hit."""
+        self.refresh()
+        if not self.docs:
+            raise EmptyLibraryError()
+        if doc_ids:
+            missing = [d for d in doc_ids if d not in self.docs]
+            if missing:
+                raise NotFoundError(f"no document {missing[0]!r} in the library; `qa docs` lists the ids.")
+        qvec = self.embedder.embed([question])[0]
+        vector = self.store.nearest(qvec, POOL, doc_ids)
+        kw = self._keyword.search(question, POOL, doc_ids)
+        fused: dict[str, float] = {}
+        for ranking in (vector, kw):
+            for rank, (sid, _) in enumerate(ranking):
+                fused[sid] = fused.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        best = [s for s in sorted(fused, key=fused.get, reverse=True) if s.rsplit(":", 1)[0] in self.docs][:k]
+        if not best:
+            return []
+        sents, vecs = self.store.get_sentences(best, vectors=True)
+        sims = vecs @ qvec  # (n,)
+        bm25 = dict(kw)
+        hits = [
+            Hit(s, fused[s.id], float(sim), bm25.get(s.id, 0.0), self.docs[s.doc_id].title, self.docs[s.doc_id].url)
+            for s, sim in zip(sents, sims)
+        ]
+        return sorted(hits, key=lambda h: -h.score)
+
+
+class SentenceRetriever(BaseRetriever):
+    """LangChain face of `Retriever`: one Document per sentence, ids and offsets in metadata."""
+
+    retriever: Retriever
+    k: int = 5
+    doc_ids: list[str] | None = None
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(
+                page_content=h.sentence.text,
+                id=h.sentence.id,
+                metadata={"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "n": h.sentence.n,
+                          "start": h.sentence.start, "end": h.sentence.end, "title": h.title, "url": h.url,
+                          "score": h.score, "similarity": h.similarity},
+            )
+            for h in self.retriever.search(query, self.k, self.doc_ids)
+        ]

@@ -1,0 +1,48 @@
+"""Articles -> an extractive Summary: N sentences chosen for centrality and coverage, without repeats
+(maximal marginal relevance), in reading order, each citing itself."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.types import Citation, DocumentInfo, Sentence, Summary, SummarySentence
+
+LAMBDA = 0.7  # weight of centrality against redundancy in MMR
+MIN_WORDS = 6  # shorter "sentences" (datelines, fragments) are not summary material
+
+
+def extractive(doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs: dict[str, DocumentInfo], n: int) -> Summary:
+    """sents in reading order; vecs: (len(sents), dim) unit rows."""
+    pool = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_WORDS] or list(range(len(sents)))
+    picked = mmr(vecs, pool, n, _centrality(sents, vecs, doc_ids))
+    picked.sort()  # reading order: documents as given, then position
+    summary = Summary(doc_ids=doc_ids, mode="extractive")
+    for marker, i in enumerate(picked, 1):
+        s, d = sents[i], docs[sents[i].doc_id]
+        summary.citations.append(Citation(marker, s.id, s.doc_id, d.title, s.text, s.start, s.end, d.url))
+        summary.sentences.append(SummarySentence(s.text, [marker]))
+    return summary
+
+
+def _centrality(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str]) -> np.ndarray:
+    """Cosine to the centroid of the sentence's own article, so that each article's core counts
+    even when one article is much longer than the others."""
+    central = np.zeros(len(sents), dtype=np.float32)
+    for d in doc_ids:
+        rows = [i for i, s in enumerate(sents) if s.doc_id == d]
+        centroid = vecs[rows].mean(0)
+        central[rows] = vecs[rows] @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+    return central
+
+
+def mmr(vecs: np.ndarray, pool: list[int], n: int, relevance: np.ndarray, lam: float = LAMBDA) -> list[int]:
+    picked: list[int] = []
+    left = list(pool)
+    while left and len(picked) < n:
+        if picked:
+            redundancy = (vecs[left] @ vecs[picked].T).max(1)
+        else:
+            redundancy = np.zeros(len(left))
+        gain = lam * relevance[left] - (1 - lam) * redundancy
+        picked.append(left.pop(int(np.argmax(gain))))
+    return picked

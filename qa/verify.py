@@ -1,0 +1,39 @@
+"""Claim + the sentences it cites -> supported / partial / unsupported, with a score in [0, 1].
+
+Offline checks: numbers and names in the claim must appear in the cited text, and its content words
+must be covered. A verbatim (extractive) claim is supported by construction and checked all the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.keyword import tokenize
+
+SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w%$.]+", " ", text.casefold()).split())
+
+
+def check(claim: str, evidence: list[str]) -> tuple[str, float]:
+    if not evidence:
+        return UNSUPPORTED, 0.0
+    text = " ".join(evidence)
+    if _norm(claim) and _norm(claim) in _norm(text):
+        return SUPPORTED, 1.0
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)}
+    missing_numbers = numbers - {n.replace(",", "") for n in _NUMBER.findall(text)}
+    names = {n.casefold() for n in _NAME.findall(claim[1:])}  # the first word is capitalised anyway
+    missing_names = {n for n in names if n not in text.casefold()}
+    words = set(tokenize([claim])[0])
+    covered = len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
+    score = covered * (0.5 if missing_numbers else 1.0) * (0.8 if missing_names else 1.0)
+    if missing_numbers or covered < 0.5:
+        return UNSUPPORTED, round(score, 3)
+    if missing_names or covered < 0.8:
+        return PARTIAL, round(score, 3)
+    return SUPPORTED, round(score, 3)
