@@ -12,7 +12,7 @@ from pathlib import Path
 from qa import answer, chunking, embeddings, ingest, sentences, summarize
 from qa.config import Settings
 from qa.errors import InputError, NotFoundError
-from qa.retrieve import Retriever, SentenceRetriever
+from qa.retrieve import Retriever
 from qa.store import Store
 from qa.types import Answer, Article, DocumentInfo, IngestReport, Summary
 
@@ -130,7 +130,10 @@ class Library:
         sents, vecs = self.store.doc_sentences(ids, vectors=True)
         return summarize.extractive(ids, sents, vecs, self.retriever.docs, sentences)
 
-    def as_retriever(self, k: int = 5, doc_ids: list[str] | None = None) -> SentenceRetriever:
+    def as_retriever(self, k: int = 5, doc_ids: list[str] | None = None):
+        """A LangChain `BaseRetriever` over the sentences (Documents with ids and offsets)."""
+        from qa.langchain_retriever import SentenceRetriever
+
         return SentenceRetriever(retriever=self.retriever, k=k, doc_ids=doc_ids)
 
     def _info(self, doc_id: str) -> DocumentInfo | None:

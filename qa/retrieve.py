@@ -1,17 +1,9 @@
 """Question -> ranked sentences: vector search (Chroma) and BM25 (bm25s), fused by reciprocal rank.
-
-Also `SentenceRetriever`, the same search as a LangChain `BaseRetriever` whose Documents carry sentence
-ids and offsets, for scripts that compose their own chains.
-"""
+(qa/langchain_retriever.py offers the same search as a LangChain retriever.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from qa import keyword
 from qa.embeddings import Embedder
@@ -73,25 +65,3 @@ class Retriever:
             for s, sim in zip(sents, sims)
         ]
         return sorted(hits, key=lambda h: -h.score)
-
-
-class SentenceRetriever(BaseRetriever):
-    """LangChain face of `Retriever`: one Document per sentence, ids and offsets in metadata."""
-
-    retriever: Retriever
-    k: int = 5
-    doc_ids: list[str] | None = None
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=h.sentence.text,
-                id=h.sentence.id,
-                metadata={"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "n": h.sentence.n,
-                          "start": h.sentence.start, "end": h.sentence.end, "title": h.title, "url": h.url,
-                          "score": h.score, "similarity": h.similarity},
-            )
-            for h in self.retriever.search(query, self.k, self.doc_ids)
-        ]

@@ -1,0 +1,161 @@
+"""`qa`: the command line. Turns QAError into a one-line message and exit 1; usage errors exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qa.errors import QAError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask questions of news articles; every answer cites the sentences it came from.")
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _library(data_dir: Path | None):
+    from qa.config import Settings
+    from qa.library import Library
+
+    return Library(data_dir, Settings())
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="Files (.txt .md .html .json .jsonl), directories, or http(s) URLs.")],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Add articles to the library. Articles already there are skipped."""
+    lib = _library(data_dir)
+    with _progress() as progress:
+        report = lib.ingest(sources, progress=progress)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for d in report.added:
+            print(f"added    {d.doc_id}  {d.sentences:>4} sentences  {d.title}")
+        for d in report.skipped:
+            print(f"present  {d.doc_id}  {d.sentences:>4} sentences  {d.title}")
+        for src, err in report.failed:
+            print(f"failed   {err}", file=sys.stderr)
+    if report.failed and not (report.added or report.skipped):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Candidate sentences to show.")] = 5,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question from the articles, citing the sentences used."""
+    ans = _library(data_dir).ask(question, k=k, doc_ids=doc or None)
+    if as_json:
+        print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if ans.abstained:
+        print(ans.answer)
+        if ans.candidates:
+            print("\nNearest sentences (none answers the question):")
+            _print_citations(ans.candidates)
+        return
+    for claim in ans.claims:
+        print(claim.text + " " + "".join(f"[{m}]" for m in claim.citations))
+    print()
+    _print_citations(ans.citations, {m: c.support for c in ans.claims for m in c.citations})
+
+
+@app.command()
+def summarize(
+    doc_ids: Annotated[Optional[list[str]], typer.Argument(help="Document ids (default: all).")] = None,
+    sentences: Annotated[int, typer.Option("--sentences", "-n", min=1, max=50, help="Sentences in the summary.")] = 5,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Summarize one or more articles with cited sentences."""
+    summary = _library(data_dir).summarize(doc_ids or None, sentences=sentences)
+    if as_json:
+        print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for s in summary.sentences:
+        print(s.text + " " + "".join(f"[{m}]" for m in s.citations))
+    print()
+    _print_citations(summary.citations)
+
+
+@app.command()
+def docs(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """List the articles in the library."""
+    documents = _library(data_dir).documents()
+    if as_json:
+        print(json.dumps([d.to_dict() for d in documents], indent=2, ensure_ascii=False))
+        return
+    if not documents:
+        print("No articles yet: run `qa ingest PATH`.")
+    for d in documents:
+        print(f"{d.doc_id}  {d.sentences:>4} sentences  {d.published_at[:10]:10}  {d.title}  ({d.source})")
+
+
+@app.command("rm")
+def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa docs`.")], data_dir: DataDir = None) -> None:
+    """Remove a document and every trace of it (vectors, keyword index, metadata)."""
+    info = _library(data_dir).remove(doc_id)
+    print(f"removed  {info.doc_id}  {info.title}")
+
+
+def _print_citations(citations, support: dict | None = None) -> None:
+    for c in citations:
+        label = f"  ({support[c.marker]})" if support and c.marker in support else ""
+        print(textwrap.fill(f"[{c.marker}] {c.text}", width=100, subsequent_indent="    "))
+        print(f"    — {c.title} · {c.sentence_id} · chars {c.start}-{c.end}{label}")
+
+
+class _progress:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+        self.bar.start()
+        self.task = self.bar.add_task("ingesting", total=None)
+        return self.update
+
+    def update(self, done: int, total: int, what: str) -> None:
+        self.bar.update(self.task, completed=done, total=total, description=what[-60:])
+
+    def __exit__(self, *exc):
+        if hasattr(self, "bar"):
+            self.bar.stop()
+
+
+def main() -> None:
+    try:
+        app()  # standalone: usage errors print the usage and exit 2
+    except QAError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001  the last line of defence: one line, never a traceback
+        if os.environ.get("QA_DEBUG"):
+            raise
+        print(f"Error: {type(e).__name__}: {e} (set QA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
