@@ -14,14 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# zero-width spaces and joiners, BOM, word joiner, soft hyphen, bidi embeddings/overrides/isolates
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# zero-width spaces and joiners, BOM, word joiner, soft hyphen, bidi marks/embeddings/overrides/isolates
+_INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _CREDIT = re.compile(r"\s*\((?:photo|image|picture|video|credit|file photo)s?\b[^()]{0,160}\)", re.I)
 _LINK_LINE = re.compile(r"^[A-Z][A-Z0-9 &'/-]{1,30}:\s+\S")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
+_NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "News > Middle East"
 
 TITLE_SEARCH = 3  # the headline must be among the first paragraphs
 TITLE_MAX_WORDS = 25
@@ -45,7 +46,8 @@ def paragraphs(text: str) -> list[str]:
 
 def is_headline(par: str) -> bool:
     words = par.split()
-    return 2 <= len(words) <= TITLE_MAX_WORDS and not _SENTENCE_END.search(par) and not is_link_line(par)
+    return (2 <= len(words) <= TITLE_MAX_WORDS and not _SENTENCE_END.search(par)
+            and not is_link_line(par) and not _NAVIGATION.search(par))
 
 
 def is_link_line(par: str) -> bool:

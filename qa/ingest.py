@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+MIN_ARTICLE_WORDS = 5  # what an HTML page must yield to count as an article (not a menu or a footer)
 
 
 def doc_id(text: str) -> str:
@@ -75,10 +77,18 @@ def decode(raw: bytes, source: str) -> str:
         raise InputError(f"{source}: the file is empty; nothing to ingest.")
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{source}: looks like a binary file, not text; give a .txt, .md, .html or .json article.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: broken UTF-16 text; save it as UTF-8 and try again.") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    western = _western(raw)
+    if western is not None:
+        return western
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw).best()
@@ -87,10 +97,25 @@ def decode(raw: bytes, source: str) -> str:
     return str(best)
 
 
+def _western(raw: bytes) -> str | None:
+    """cp1252 (a superset of Latin-1's printable range) when the text reads as Western European: mostly
+    ASCII letters with a few accented ones. Statistical detection guesses wrong on short texts like
+    "café"; a Cyrillic or Greek text in cp1252 would be almost all non-ASCII and is left to the detector."""
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    letters = [c for c in text if c.isalpha()]
+    accented = sum(1 for c in letters if ord(c) > 127)
+    return text if letters and accented / len(letters) < 0.3 else None
+
+
 def from_text(text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False) -> Article:
     pars = clean.paragraphs(text)
     if title:
         title = " ".join(clean.normalize(title).split())
+        if pars and pars[0].casefold() == title.casefold():
+            pars = pars[1:]  # the headline repeated at the top of the body (an HTML h1)
     else:
         title, pars = clean.split_title(pars, markdown=markdown)
     body = clean.body(pars)
@@ -105,9 +130,11 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
 
     html = decode(raw, source) if isinstance(raw, bytes) else raw
     doc = trafilatura.bare_extraction(
-        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
+        # dates from the page's metadata and markup only, not guessed from text such as "Copyright 2024"
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or len((doc.text or "").split()) < MIN_ARTICLE_WORDS:
         raise InputError(f"{source or url or 'page'}: no article text found in the HTML; is it an article page?")
     return from_text(
         doc.text,
@@ -130,13 +157,18 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
             raise InputError(f"{where}: each record needs a non-empty 'text' string (and a 'title'); fix that record.")
         meta = {k: str(rec.get(k) or "") for k in ("title", "url", "source", "published_at")}
-        articles.append(from_text(rec["text"], source=meta["source"] or source, title=meta["title"], url=meta["url"], published_at=meta["published_at"]))
+        try:
+            articles.append(from_text(rec["text"], source=meta["source"] or source, title=meta["title"],
+                                      url=meta["url"], published_at=meta["published_at"]))
+        except InputError:
+            raise InputError(f"{where}: the record's text is empty after cleaning; fix or remove that record.") from None
     yield from articles
 
 
 def _records(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]]:
     if lines:
-        for n, line in enumerate(text.splitlines(), 1):
+        # split on "\n" only: U+2028 and friends may stand raw inside JSON strings
+        for n, line in enumerate(text.split("\n"), 1):
             if line.strip():
                 yield n, _parse(line, f"{source}:{n}")
         return
@@ -163,8 +195,11 @@ def _from_url(url: str, settings: Settings) -> Iterator[Article]:
             if kind and not (kind.startswith("text/") or kind in {"application/xhtml+xml", "application/json"}):
                 raise InputError(f"{url}: not a web page (content-type {kind}); give the article's HTML address.")
             body = bytearray()
+            deadline = time.monotonic() + settings.fetch_timeout  # for the whole body, not each read
             for part in resp.iter_bytes():
                 body += part
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("deadline")
                 if len(body) > settings.max_file_bytes:
                     raise InputError(f"{url}: larger than the {settings.max_file_bytes:,}-byte limit; raise QA_MAX_FILE_BYTES to allow it.")
     except httpx.TimeoutException:

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-_STEMMER = None
+_local = threading.local()  # a Snowball stemmer is not safe to share between threads
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed words without English stopwords, one list per text."""
     import bm25s
     import Stemmer
 
-    global _STEMMER
-    _STEMMER = _STEMMER or Stemmer.Stemmer("english")
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = Stemmer.Stemmer("english")
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_local.stemmer, return_ids=False, show_progress=False)
 
 
 class KeywordIndex:

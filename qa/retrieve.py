@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from qa import keyword
@@ -23,15 +24,19 @@ class Retriever:
         self._generation: str | None = None
         self._keyword: keyword.KeywordIndex | None = None
         self.docs: dict[str, DocumentInfo] = {}
+        self._lock = threading.Lock()
 
     def refresh(self) -> None:
         """Pick up changes made by this or another process (the store's generation stamp)."""
         gen = self.store.generation()
         if gen == self._generation:
             return
-        self.docs = {d.doc_id: d for d in self.store.documents_info()}
-        self._keyword = keyword.open_index(self.keyword_dir, gen, self._committed_sentences)
-        self._generation = gen
+        with self._lock:
+            if gen == self._generation:
+                return
+            self.docs = {d.doc_id: d for d in self.store.documents_info()}
+            self._keyword = keyword.open_index(self.keyword_dir, gen, self._committed_sentences)
+            self._generation = gen
 
     def _committed_sentences(self) -> tuple[list[str], list[str]]:
         ids, texts = self.store.all_sentences()
