@@ -60,7 +60,7 @@ class Library:
             pending: dict[str, Article] = {}
             for a in articles:
                 if a.doc_id in present or a.doc_id in pending:
-                    report.skipped.append(self._info(a.doc_id) or _info(a, 0))
+                    report.skipped.append(self._info(a.doc_id) or _info(a, len(sentences.spans(a.text))))
                 else:
                     pending[a.doc_id] = a
             batch: list[tuple[Article, list]] = []
