@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA = Path(__file__).parent / "data"
@@ -26,7 +27,7 @@ _offline_environment()
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("qa")),
@@ -47,3 +48,31 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(20_000_000, description="Largest file or page accepted for ingestion.")
     max_sentence_chars: int = Field(600, description="Longer 'sentences' (no punctuation) are cut at spaces.")
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")
+
+    # -- the chat model (any OpenAI-compatible server) --------------------------------------------
+    mode: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto: use the chat model when OPENAI_API_KEY or OPENAI_BASE_URL is set."
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name as the server knows it. QA_MODEL.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "QA_OPENAI_API_KEY"),
+        description="Key for the chat server; read from the environment only, never printed.",
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "QA_OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
+    )
+    llm_timeout: float = Field(60.0, description="Seconds to wait for one model reply.")
+    llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
+    llm_fallback: bool = Field(False, description="On a model failure, answer extractively (marked so) instead of failing.")
+    context_tokens: int = Field(8000, description="Token budget for the evidence in one prompt.")
+    evidence_sentences: int = Field(12, description="Sentences retrieved as evidence for a model answer.")
+
+    def use_llm(self) -> bool:
+        if self.mode == "auto":
+            return bool(self.openai_api_key or self.openai_base_url)
+        return self.mode == "llm"
+
+    def mode_label(self) -> str:
+        """What the user sees: 'extractive' or the model's name."""
+        return f"llm: {self.model}" if self.use_llm() else "extractive"
