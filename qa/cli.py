@@ -55,11 +55,16 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Candidate sentences to show.")] = 5,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the model's words as they come.")] = False,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
     """Answer a question from the articles, citing the sentences used."""
-    ans = _library(data_dir).ask(question, k=k, doc_ids=doc or None)
+    lib = _library(data_dir)
+    if stream and not as_json:
+        ans = _stream(lib, question, k, doc or None)
+    else:
+        ans = lib.ask(question, k=k, doc_ids=doc or None)
     if as_json:
         print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -69,10 +74,32 @@ def ask(
             print("\nNearest sentences (none answers the question):")
             _print_citations(ans.candidates)
         return
+    if ans.note:
+        print(f"({ans.note})", file=sys.stderr)
     for claim in ans.claims:
-        print(claim.text + " " + "".join(f"[{m}]" for m in claim.citations))
+        marks = "".join(f"[{m}]" for m in claim.citations) or f"({claim.support}: no citation)"
+        print(claim.text + " " + marks)
     print()
     _print_citations(ans.citations, {m: c.support for c in ans.claims for m in c.citations})
+    if ans.usage:
+        cost = f", ~${ans.usage['cost_usd']:.5f}" if ans.usage.get("cost_usd") is not None else ""
+        print(f"    {ans.model}: {ans.usage['prompt_tokens']} prompt + {ans.usage['completion_tokens']} completion tokens{cost}")
+
+
+def _stream(lib, question: str, k: int, doc_ids):
+    """Print the model's words as they arrive, each citation as it appears; return the final Answer
+    (the same as without streaming), which is then printed checked, claim by claim."""
+    ans = None
+    for event in lib.ask_stream(question, k=k, doc_ids=doc_ids):
+        if event["type"] == "token":
+            print(event["text"], end="", flush=True)
+        elif event["type"] == "citation":
+            print(f" ⟨{event['sentence_id']}⟩", end="", flush=True)
+        else:
+            ans = event["answer"]
+    if ans is not None and not ans.abstained and ans.mode == "llm":
+        print("\n\nChecked:")
+    return ans
 
 
 @app.command()

@@ -24,3 +24,7 @@ class ConfigError(QAError):
 
 class ModelFileError(QAError):
     """A model file is missing or does not match its checksum."""
+
+
+class ModelError(QAError):
+    """The chat model failed: rejected key, unreachable server, unknown model, timeout, garbage."""

@@ -6,12 +6,12 @@ What the CLI, the web page and the evals call; everything below it is reachable 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qa import answer, chunking, embeddings, ingest, sentences, summarize
 from qa.config import Settings
-from qa.errors import InputError, NotFoundError
+from qa.errors import EmptyLibraryError, InputError, ModelError, NotFoundError
 from qa.retrieve import Retriever
 from qa.store import Store
 from qa.types import Answer, Article, DocumentInfo, IngestReport, Summary
@@ -31,6 +31,7 @@ class Library:
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
         self._write = threading.Lock()
+        self._model_path = None  # the chat-model path, built on first use when one is configured
 
     # -- adding and removing ---------------------------------------------------------------------
 
@@ -111,22 +112,73 @@ class Library:
     def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None):
         return self.retriever.search(question, k, doc_ids)
 
+    @property
+    def mode(self) -> str:
+        """'extractive', or 'llm: <model>' when a chat model is configured."""
+        return self.settings.mode_label()
+
     def ask(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Answer:
-        question = _question(question)
-        k = k or self.settings.top_k
+        question, k = _question(question), k or self.settings.top_k
+        if not self.settings.use_llm():
+            return self._extractive(question, k, doc_ids)
+        try:
+            return self._model().ask(question, k, doc_ids)
+        except ModelError as e:
+            return self._fallback(e, question, k, doc_ids)
+
+    def ask_stream(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Iterator[dict]:
+        """Events: {"type": "token", "text"}, {"type": "citation", ...} as they arrive, then
+        {"type": "answer", "answer": Answer}, the same Answer `ask` gives. Extractive: the answer only."""
+        question, k = _question(question), k or self.settings.top_k
+        if not self.settings.use_llm():
+            yield {"type": "answer", "answer": self._extractive(question, k, doc_ids)}
+            return
+        try:
+            yield from self._model().stream(question, k, doc_ids)
+        except ModelError as e:
+            yield {"type": "answer", "answer": self._fallback(e, question, k, doc_ids)}
+
+    def as_runnable(self, k: int | None = None):
+        """The answer chain as a LangChain Runnable: question (or {"question", "doc_ids"}) -> Answer."""
+        if self.settings.use_llm():
+            return self._model().runnable(k or self.settings.top_k)
+        from langchain_core.runnables import RunnableLambda
+
+        def extractive(x):
+            q, doc_ids = (x, None) if isinstance(x, str) else (x["question"], x.get("doc_ids"))
+            return self.ask(q, k, doc_ids)
+
+        return RunnableLambda(extractive, name="qa_extractive")
+
+    def _extractive(self, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         hits = self.retriever.search(question, max(k, answer.POOL), doc_ids)
         return answer.extractive(question, hits, k)
+
+    def _fallback(self, error: ModelError, question: str, k: int, doc_ids: list[str] | None) -> Answer:
+        if not self.settings.llm_fallback:
+            raise error
+        ans = self._extractive(question, k, doc_ids)
+        ans.note = f"The model failed ({error}); this is the extractive answer."
+        return ans
+
+    def _model(self):
+        if self._model_path is None:
+            from qa.chain import ModelPath
+
+            self._model_path = ModelPath(self)
+        return self._model_path
 
     def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> Summary:
         self.retriever.refresh()
         ids = doc_ids or sorted(self.retriever.docs)
         if not ids:
-            from qa.errors import EmptyLibraryError
-
             raise EmptyLibraryError()
         for d in ids:
             if d not in self.retriever.docs:
                 raise NotFoundError(f"no document {d!r} in the library; `qa docs` lists the ids.")
+        if self.settings.use_llm():
+            sents, _ = self.store.doc_sentences(ids)
+            return self._model().summarize(ids, sents, self.retriever.docs, sentences)
         sents, vecs = self.store.doc_sentences(ids, vectors=True)
         return summarize.extractive(ids, sents, vecs, self.retriever.docs, sentences)
 

@@ -31,12 +31,12 @@ class Prompt:
         return [("system", self.system.format(**values)), ("user", self.user.format(**values))]
 
 
-@functools.lru_cache(maxsize=1)
-def load_all() -> dict[str, Prompt]:
+@functools.lru_cache(maxsize=4)
+def load_all(folder=None) -> dict[str, Prompt]:
     """Every prompt, with its variables checked: a missing or unknown `{name}` is an error now, not a
     KeyError in the middle of a question."""
     out = {}
-    folder = resources.files("qa") / "prompt_templates"
+    folder = folder or resources.files("qa") / "prompt_templates"
     for name, needed in REQUIRED.items():
         text = (folder / f"{name}.txt").read_text(encoding="utf-8")
         if SPLIT not in text:

@@ -83,6 +83,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     candidates: list[Citation] = field(default_factory=list)
+    model: str = ""  # the chat model's name in llm mode
+    usage: dict | None = None  # {"prompt_tokens", "completion_tokens", "cost_usd"} when a model ran
+    note: str = ""  # e.g. why an extractive answer stands in for a failed model call
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +95,7 @@ class Answer:
 class SummarySentence:
     text: str
     citations: list[int]
+    support: str = "supported"
 
 
 @dataclass
@@ -100,6 +104,8 @@ class Summary:
     mode: str
     sentences: list[SummarySentence] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    model: str = ""
+    usage: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

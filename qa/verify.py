@@ -13,13 +13,27 @@ from qa.keyword import tokenize
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
+# Text that speaks to the model instead of reporting news (prompt injection). It stays in the evidence,
+# fenced as data, but never counts as support: a claim resting only on it is unsupported.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\b(?:system|developer) prompt\b|\breveal (?:your|the) (?:prompt|instructions)\b"
+    r"|\bcite (?:this|these|the following) (?:sentence|text|line)s?\b"
+    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b", re.I | re.S)
+
+
+def is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION.search(sentence))
 
 
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w%$.]+", " ", text.casefold()).split())
 
 
-def check(claim: str, evidence: list[str]) -> tuple[str, float]:
+def check(claim: str, evidence: list[str], similarity: float | None = None) -> tuple[str, float]:
+    """similarity: cosine between the claim and its closest cited sentence, when an embedder is at
+    hand; it can lift a paraphrase from partial to supported, never excuse a missing number or name."""
+    evidence = [e for e in evidence if not is_instruction(e)]
     if not evidence:
         return UNSUPPORTED, 0.0
     text = " ".join(evidence)
@@ -31,6 +45,8 @@ def check(claim: str, evidence: list[str]) -> tuple[str, float]:
     missing_names = {n for n in names if n not in text.casefold()}
     words = set(tokenize([claim])[0])
     covered = len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
+    if similarity is not None:
+        covered = max(covered, (covered + similarity) / 2)
     score = covered * (0.5 if missing_numbers else 1.0) * (0.8 if missing_names else 1.0)
     if missing_numbers or covered < 0.5:
         return UNSUPPORTED, round(score, 3)

@@ -3,6 +3,7 @@ replays scripted replies in order and logs every request. The real `openai` clie
 
     with FakeOpenAI() as server:
         server.reply("text")                    # a normal completion
+        server.reply(lambda body: "...")        # a completion computed from the request
         server.reply("text", stream_chunks=3)   # the same, when the client asks to stream
         server.fail(500) / server.fail(429)     # an error status
         server.reply("x", delay=5)              # answers after 5 s (a timeout)
@@ -76,6 +77,8 @@ class FakeOpenAI:
                     time.sleep(r["delay"])
                 if "status" in r:
                     return self._json(r["status"], {"error": {"message": r["message"], "type": "server_error"}})
+                if callable(r.get("content")):  # a reply computed from the request
+                    r = {**r, "content": r["content"](body)}
                 if body.get("stream"):
                     return self._stream(body, r)
                 self._json(200, _completion(body, r["content"]))

@@ -1,0 +1,181 @@
+"""The model path, in LangChain (LCEL): retrieve -> evidence -> prompt -> chat model -> parse -> verify
+-> Answer; streaming with citations as typed events; map-reduce summaries whose citations survive.
+
+Same contract as the extractive path: every claim cites sentence ids from the evidence, each citation is
+verified, an invented key is dropped and its claim marked unsupported, abstention is `ABSTAIN`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from qa import citations as cite
+from qa import prompts, verify
+from qa.chunking import count_tokens
+from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
+from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence
+
+
+class ModelPath:
+    def __init__(self, library):
+        self.lib = library
+        self.settings = library.settings
+        self.model = ChatModel(library.settings)
+        self.prompts = prompts.load_all()
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def runnable(self, k: int = 5) -> Runnable:
+        """question (str, or {"question", "doc_ids"}) -> Answer; invoke, batch and stream work."""
+        return (RunnableLambda(self._retrieve, name="retrieve")
+                | RunnableLambda(self._evidence, name="evidence")
+                | RunnableLambda(self._generate, name="chat_model")
+                | RunnableLambda(lambda s: self._finish(s, k), name="parse_and_verify"))
+
+    def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None) -> Answer:
+        return self.runnable(k).invoke({"question": question, "doc_ids": doc_ids})
+
+    def stream(self, question: str, k: int = 5, doc_ids: list[str] | None = None) -> Iterator[dict]:
+        """{"type": "token", "text"} as the model writes; {"type": "citation", "key", "sentence_id",
+        "text"} when a valid key first appears; finally {"type": "answer", "answer": Answer}."""
+        state = self._evidence(self._retrieve({"question": question, "doc_ids": doc_ids}))
+        if not state["evidence"].hits:
+            yield {"type": "answer", "answer": self._finish({**state, "reply": Reply(ABSTAIN)}, k)}
+            return
+        written, seen = "", set()
+        for piece in self.model.stream(self._messages(state, cite.TEXT_FORMAT)):
+            if isinstance(piece, Reply):
+                state["reply"] = piece
+                break
+            written += piece
+            yield {"type": "token", "text": piece}
+            for key in cite.strip_keys(written)[1]:
+                hit = state["evidence"].hits.get(key)
+                if hit and key not in seen:
+                    seen.add(key)
+                    yield {"type": "citation", "key": key, "sentence_id": hit.sentence.id, "text": hit.sentence.text}
+        yield {"type": "answer", "answer": self._finish(state, k)}
+
+    def _retrieve(self, x) -> dict:
+        q = x if isinstance(x, str) else x["question"]
+        doc_ids = None if isinstance(x, str) else x.get("doc_ids")
+        return {"question": q, "hits": self.lib.search(q, self.settings.evidence_sentences, doc_ids)}
+
+    def _evidence(self, state: dict) -> dict:
+        """As many of the best sentences as fit the token budget."""
+        hits, costs = state["hits"], count_tokens([h.sentence.text for h in state["hits"]])
+        kept, used = [], 0
+        for h, c in zip(hits, costs):
+            if used + c + 4 > self.settings.context_tokens:
+                break
+            kept.append(h)
+            used += c + 4
+        return {**state, "evidence": cite.Evidence.of(kept)}
+
+    def _messages(self, state: dict, form: str) -> list[tuple[str, str]]:
+        ev = state["evidence"]
+        return self.prompts["answer"].messages(fence=ev.fence, evidence=ev.render(), question=state["question"],
+                                               abstain=ABSTAIN, format=form)
+
+    def _generate(self, state: dict) -> dict:
+        if not state["evidence"].hits:
+            return {**state, "reply": Reply(ABSTAIN)}
+        return {**state, "reply": self._complete(lambda form: self._messages(state, form))}
+
+    def _complete(self, messages) -> Reply:
+        """Structured output (JSON schema) first; the plain-text form where the server refuses it."""
+        try:
+            return self.model.complete(messages(cite.JSON_FORMAT), schema=cite.SCHEMA)
+        except StructuredUnsupported:
+            return self.model.complete(messages(cite.TEXT_FORMAT))
+
+    def _finish(self, state: dict, k: int) -> Answer:
+        reply, ev, question = state["reply"], state["evidence"], state["question"]
+        abstained, raw = cite.parse(reply.text)
+        usage = _usage(reply.usage)
+        if abstained or not raw:
+            return Answer(question, ABSTAIN, True, "llm", candidates=_citations(state["hits"][:k]),
+                          model=self.model.name, usage=usage)
+        claims, used = self._verified(raw, ev)
+        cited = {h.sentence.id for h in used.values()}
+        rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
+        return Answer(question, " ".join(c.text for c in claims), False, "llm",
+                      citations=[_citation(m, h) for m, h in used.items()], claims=claims,
+                      candidates=_citations(rest, start=len(used) + 1), model=self.model.name, usage=usage)
+
+    def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence) -> tuple[list[Claim], dict[int, Hit]]:
+        """Claims with markers for their checked citations; (marker -> sentence) of those cited."""
+        markers: dict[str, int] = {}
+        claims = []
+        for rc in raw:
+            label, score, keys = self._check(rc, ev)
+            if label == verify.UNSUPPORTED:
+                claims.append(Claim(rc.text, [], label, score))  # never shown as cited
+                continue
+            claims.append(Claim(rc.text, [markers.setdefault(key, len(markers) + 1) for key in keys], label, score))
+        return claims, {m: ev.hits[key] for key, m in markers.items()}
+
+    def _check(self, rc: cite.RawClaim, ev: cite.Evidence) -> tuple[str, float, list[str]]:
+        valid = [key for key in rc.keys if key in ev.hits]
+        if not valid or len(valid) < len(rc.keys):  # no key, or an invented one: not to be trusted
+            return verify.UNSUPPORTED, 0.0, []
+        texts = [ev.hits[key].sentence.text for key in valid]
+        vecs = self.lib.embedder.embed([rc.text, *texts])  # (1 + n, dim)
+        label, score = verify.check(rc.text, texts, similarity=float((vecs[1:] @ vecs[0]).max()))
+        return label, score, valid
+
+    # -- summaries -------------------------------------------------------------------------------
+
+    def summarize(self, doc_ids: list[str], sents: list[Sentence], docs: dict, n: int) -> Summary:
+        """Map: each budget-sized group of sentences -> cited facts. Reduce: the facts -> n sentences.
+        Keys are global (S1..SN over all sentences), so citations survive the reduce step."""
+        hits = [Hit(s, 0.0, 0.0, 0.0, docs[s.doc_id].title, docs[s.doc_id].url) for s in sents]
+        ev = cite.Evidence.of(hits)
+        groups = self._groups(ev)
+        usage = Usage()
+        facts: list[cite.RawClaim] = []
+        for keys in groups:
+            part = cite.Evidence(ev.fence, {k: ev.hits[k] for k in keys})
+            reply = self._complete(lambda form, part=part: self.prompts["summary_map"].messages(
+                fence=part.fence, evidence=part.render(), sentences=n, format=form))
+            usage = usage.add(reply.usage)
+            facts += [c for c in cite.parse(reply.text)[1] if c.keys and set(c.keys) <= set(keys)]
+        if len(groups) > 1:
+            lines = "\n".join(f"- {f.text} " + "".join(f"[{k}]" for k in f.keys) for f in facts)
+            reply = self._complete(lambda form: self.prompts["summary_reduce"].messages(
+                fence=ev.fence, evidence=lines, sentences=n, format=form))
+            usage = usage.add(reply.usage)
+            facts = cite.parse(reply.text)[1]
+        claims, used = self._verified(facts[:n], ev)
+        summary = Summary(doc_ids=doc_ids, mode="llm", model=self.model.name, usage=_usage(usage))
+        summary.sentences = [SummarySentence(c.text, c.citations, c.support) for c in claims]
+        summary.citations = [_citation(m, h) for m, h in used.items()]
+        return summary
+
+    def _groups(self, ev: cite.Evidence) -> list[list[str]]:
+        """Keys in reading order, cut into groups whose evidence lines fit the token budget."""
+        keys = list(ev.hits)
+        costs = count_tokens([f"[{k}] {ev.hits[k].sentence.text}" for k in keys])
+        groups, current, used = [], [], 0
+        for key, cost in zip(keys, costs):
+            if current and used + cost > self.settings.context_tokens:
+                groups.append(current)
+                current, used = [], 0
+            current.append(key)
+            used += cost
+        return groups + ([current] if current else [])
+
+
+def _usage(u: Usage) -> dict:
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "cost_usd": u.cost_usd}
+
+
+def _citation(marker: int, h: Hit) -> Citation:
+    s = h.sentence
+    return Citation(marker, s.id, s.doc_id, h.title, s.text, s.start, s.end, h.url)
+
+
+def _citations(hits: list[Hit], start: int = 1) -> list[Citation]:
+    return [_citation(m, h) for m, h in enumerate(hits, start)]

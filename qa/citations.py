@@ -1,0 +1,121 @@
+"""Model output -> claims with evidence keys, and keys -> sentences. The one parser for citations: a
+key that was not in the evidence is dropped, and a claim left with no valid key is unsupported.
+
+Two forms of output, one result:
+  JSON (structured output): {"abstain": bool, "claims": [{"text": "...", "keys": ["S1", "S4"]}]}
+  text (fallback, streaming): sentences each ending in keys, "400 fighters died [S3][S5]."
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from qa.types import ABSTAIN, Hit
+
+KEY = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S?\d+)*)\s*\]", re.I)
+KEY_ID = re.compile(r"S?(\d+)", re.I)
+
+# the structured-output schema; strict servers need every property listed as required
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["abstain", "claims"],
+    "properties": {
+        "abstain": {"type": "boolean"},
+        "claims": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["text", "keys"],
+            "properties": {"text": {"type": "string"}, "keys": {"type": "array", "items": {"type": "string"}}},
+        }},
+    },
+}
+JSON_FORMAT = ('Reply with JSON only: {"abstain": false, "claims": [{"text": "one sentence", "keys": ["S3"]}]}; '
+               f'when the evidence does not answer, {{"abstain": true, "claims": []}}.')
+TEXT_FORMAT = "Reply with plain sentences, each ending in its keys."
+
+
+@dataclass
+class Evidence:
+    """Sentences shown to the model under short keys, inside a fence named by a random nonce, so no
+    article text can close the fence and speak as the prompt."""
+
+    fence: str
+    hits: dict[str, Hit]  # "S1" -> the sentence behind it
+
+    @classmethod
+    def of(cls, hits: list[Hit]) -> "Evidence":
+        return cls(f"evidence-{secrets.token_hex(4)}", {f"S{i}": h for i, h in enumerate(hits, 1)})
+
+    def render(self) -> str:
+        return "\n".join(f"[{k}] {_flat(h.sentence.text)}" for k, h in self.hits.items())
+
+
+@dataclass
+class RawClaim:
+    text: str
+    keys: list[str]  # as the model wrote them, normalised to "S<n>"; not yet checked
+
+
+def parse(output: str) -> tuple[bool, list[RawClaim]]:
+    """(abstained, claims) from either form; never raises, whatever the output."""
+    output = (output or "").strip()
+    data = _json(output)
+    if isinstance(data, dict) and isinstance(data.get("claims"), list):
+        claims = []
+        for c in data["claims"]:
+            if isinstance(c, dict) and isinstance(c.get("text"), str):
+                keys = [k for k in c.get("keys") or [] if isinstance(k, str)]
+                text, inline = strip_keys(c["text"])
+                claims.append(RawClaim(text, _norm(keys) + inline))
+        claims = [c for c in claims if c.text]
+        return (bool(data.get("abstain")) and not claims) or _is_abstain(" ".join(c.text for c in claims)), claims
+    if _is_abstain(output):
+        return True, []
+    return False, parse_text(output)
+
+
+def parse_text(output: str) -> list[RawClaim]:
+    from qa.sentences import spans
+
+    claims: list[RawClaim] = []
+    for s, e in spans(output, max_chars=2000):
+        text, keys = strip_keys(output[s:e])
+        if not text.strip(" .") and claims:  # a sentence of keys only belongs to the one before
+            claims[-1].keys += keys
+        elif text:
+            claims.append(RawClaim(text, keys))
+    return claims
+
+
+def strip_keys(text: str) -> tuple[str, list[str]]:
+    keys = [k for m in KEY.finditer(text) for k in _norm(re.split(r"[,;]", m.group(1)))]
+    clean = " ".join(KEY.sub(" ", text).split())
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+    return clean, keys
+
+
+def _norm(keys: list[str]) -> list[str]:
+    out = []
+    for k in keys:
+        m = KEY_ID.fullmatch(k.strip())
+        if m and f"S{int(m.group(1))}" not in out:
+            out.append(f"S{int(m.group(1))}")
+    return out
+
+
+def _json(text: str):
+    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        return None
+
+
+def _is_abstain(text: str) -> bool:
+    return " ".join(text.split()).strip().casefold().rstrip(".") == ABSTAIN.casefold().rstrip(".")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,136 @@
+"""The only module that talks to a chat model: any OpenAI-compatible server (OpenAI, Ollama, vLLM,
+llama.cpp, LM Studio) through langchain-openai. Retries with backoff are the `openai` client's
+(429, 5xx, dropped connections); every failure leaves here as a ModelError saying what to do."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from qa.config import Settings
+from qa.errors import ConfigError, ModelError
+
+# USD per million tokens (input, output), for the cost estimate; unknown models get no estimate
+PRICES = {
+    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00), "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40), "gpt-5": (1.25, 10.00), "gpt-5-mini": (0.25, 2.00), "gpt-5-nano": (0.05, 0.40),
+}
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, other: "Usage") -> "Usage":
+        cost = None if self.cost_usd is None and other.cost_usd is None else (self.cost_usd or 0) + (other.cost_usd or 0)
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens, cost)
+
+
+@dataclass
+class Reply:
+    text: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class ChatModel:
+    def __init__(self, settings: Settings):
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            raise ConfigError("a chat model needs the llm extra: pip install 'qa[llm]' (or set QA_MODE=extractive).") from None
+        self.settings = settings
+        self.name = settings.model
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        self._key = key
+        self.chat = ChatOpenAI(model=settings.model, api_key=key, base_url=settings.openai_base_url,
+                               timeout=settings.llm_timeout, max_retries=settings.llm_retries, temperature=0,
+                               stream_usage=True)
+
+    def complete(self, messages: list[tuple[str, str]], schema: dict | None = None) -> Reply:
+        """One reply. With a JSON schema, asks for structured output; raises StructuredUnsupported when
+        the server refuses response_format, so the caller can fall back to the plain-text form."""
+        import openai
+
+        kwargs = {}
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+        with self._errors():
+            try:
+                msg = self.chat.invoke(messages, **kwargs)
+            except openai.BadRequestError as e:
+                if schema is not None:
+                    raise StructuredUnsupported(str(e)) from None
+                raise
+        return Reply(_text(msg.content), self._usage(msg))
+
+    def stream(self, messages: list[tuple[str, str]]) -> Iterator[str | Reply]:
+        """Text pieces as they come, then the whole Reply. A stream cut off before the model finished is
+        a ModelError, never a silently shorter answer."""
+        parts: list[str] = []
+        usage, finished = Usage(), False
+        with self._errors():
+            for chunk in self.chat.stream(messages):
+                piece = _text(chunk.content)
+                if piece:
+                    parts.append(piece)
+                    yield piece
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
+                if chunk.usage_metadata:
+                    usage = self._usage(chunk)
+        if not finished:
+            raise ModelError("the model's reply was cut off before it finished; try again.")
+        yield Reply("".join(parts), usage)
+
+    def _usage(self, msg) -> Usage:
+        meta = getattr(msg, "usage_metadata", None) or {}
+        u = Usage(meta.get("input_tokens", 0), meta.get("output_tokens", 0))
+        price = PRICES.get(self.name)
+        if price:
+            u.cost_usd = round((u.prompt_tokens * price[0] + u.completion_tokens * price[1]) / 1e6, 6)
+        return u
+
+    @contextlib.contextmanager
+    def _errors(self):
+        """openai's exceptions -> one-line ModelErrors that name the fix and never contain the key."""
+        import openai
+
+        s = self.settings
+        where = s.openai_base_url or "the OpenAI API"
+        tries = f"after {s.llm_retries} retries"
+        try:
+            yield
+        except (ModelError, StructuredUnsupported):
+            raise
+        except openai.AuthenticationError:
+            raise ModelError(f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY.") from None
+        except openai.PermissionDeniedError:
+            raise ModelError(f"{where} refused access (HTTP 403): check the key's permissions for {s.model!r}.") from None
+        except openai.NotFoundError:
+            raise ModelError(f"{where} does not serve the model {s.model!r}: set QA_MODEL to one it has.") from None
+        except openai.APITimeoutError:
+            raise ModelError(f"the model did not answer within {s.llm_timeout:g} s ({tries}): try again, raise "
+                             "QA_LLM_TIMEOUT, or set QA_MODE=extractive.") from None
+        except openai.APIConnectionError:
+            raise ModelError(f"cannot reach the model server at {where} ({tries}): is it running? Check OPENAI_BASE_URL.") from None
+        except openai.RateLimitError:
+            raise ModelError(f"{where} is rate limiting (HTTP 429) {tries}: wait a moment and try again.") from None
+        except openai.APIStatusError as e:
+            raise ModelError(f"{where} failed with HTTP {e.status_code} {tries}: try again later.") from None
+        except openai.OpenAIError as e:
+            raise ModelError(self._redact(f"the model call failed: {type(e).__name__}: {e}")) from None
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if len(self._key) > 8 else text
+
+
+class StructuredUnsupported(Exception):
+    """The server refused a JSON-schema response_format; use the plain-text form."""
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content or [])
