@@ -234,3 +234,30 @@ def test_prompts_are_checked_at_start_up(tmp_path):
     with pytest.raises(ConfigError, match="answer.txt uses"):
         prompts.load_all(tmp_path)
     assert set(prompts.load_all()) == set(prompts.REQUIRED)
+
+
+def test_readme_runnable_script_runs(palmyra, server, tmp_path):
+    """The 10-line script in the README, as written, against the scripted server."""
+    readme = (ROOT / "README.md").read_text()
+    script = re.findall(r"```python\n(.*?)```", readme.split("The chain is a LangChain Runnable", 1)[1], re.S)[0]
+    assert len(script.strip().splitlines()) <= 10
+    server.default = {"content": lambda b: claims_json(("Palmyra is a site of outstanding universal value.",
+                                                        [key_of(b, "outstanding universal value")]))}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY,
+           "QA_MODEL": "test-model"}
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("supported Palmyra is a site of outstanding universal value.")
+
+
+def test_cli_stream_prints_tokens_then_the_checked_answer(palmyra, server):
+    server.reply(lambda b: f"400 ISIS fighters died in the battle for Palmyra. [{key_of(b, '400 ISIS fighters')}]", stream_chunks=5)
+    env = {**os.environ, "QA_DATA_DIR": str(palmyra.settings.data_dir), "PYTHONPATH": str(ROOT),
+           "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model"}
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--stream"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    streamed, checked = out.stdout.split("Checked:")
+    assert "400 ISIS fighters" in streamed and "⟨" in streamed
+    assert "[1]" in checked and "(supported)" in checked and FIGHTERS_SENTENCE[:40] in checked
