@@ -133,6 +133,18 @@ def docs(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         print(f"{d.doc_id}  {d.sentences:>4} sentences  {d.published_at[:10]:10}  {d.title}  ({d.source})")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens the page to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the web page (http://127.0.0.1:7860): ask, summarize, add and remove articles."""
+    from qa.serve import serve as start
+
+    start(host, port, data_dir)
+
+
 @app.command("rm")
 def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa docs`.")], data_dir: DataDir = None) -> None:
     """Remove a document and every trace of it (vectors, keyword index, metadata)."""

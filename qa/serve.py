@@ -38,12 +38,12 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def mode_label(settings: Settings, mode: str | None = None) -> str:
-    """What the page shows as the mode: 'extractive', or the model's name when a model answers. `mode`
-    is an answer's; None means the page's own (always extractive until an LLM can be configured)."""
-    if mode == "llm":
-        return getattr(settings, "llm_model", "") or "llm"
-    return mode or "extractive"
+def mode_label(settings: Settings, result: dict | None = None) -> str:
+    """The one place the page names a mode: an answer's or summary's ('extractive' or 'llm: <model>'),
+    or with no result the page's own, as configured."""
+    if result is None:
+        return settings.mode_label()
+    return f"llm: {result.get('model') or settings.model}" if result["mode"] == "llm" else "extractive"
 
 
 def chip_html(c: dict) -> str:
@@ -58,11 +58,15 @@ def sources_html(heading: str, citations: list[dict]) -> str:
     return f'<div class="sources"><div class="heading">{_esc(heading)}</div><ul>{items}</ul></div>' if items else ""
 
 
+def badge_html(support: str) -> str:
+    support = support if support in SUPPORT else "unsupported"
+    return f'<span class="badge {support}">{support}</span>'
+
+
 def claim_html(claim: dict, by_marker: dict[int, dict]) -> str:
-    support = claim["support"] if claim["support"] in SUPPORT else "unsupported"
+    """A claim or summary sentence: its text, a chip per citation, its support badge."""
     chips = "".join(chip_html(by_marker[m]) for m in claim["citations"] if m in by_marker)
-    return (f'<p class="claim">{_esc(claim["text"])} {chips} '
-            f'<span class="badge {support}">{support}</span></p>')
+    return f'<p class="claim">{_esc(claim["text"])} {chips} {badge_html(claim.get("support", "supported"))}</p>'
 
 
 def answer_html(a: dict, label: str) -> str:
@@ -74,22 +78,24 @@ def answer_html(a: dict, label: str) -> str:
     else:
         by_marker = {c["marker"]: c for c in a["citations"]}
         body = "".join(claim_html(c, by_marker) for c in a["claims"]) + sources_html("Sources", a["citations"])
+    note = f'<p class="note">{_esc(a["note"])}</p>' if a.get("note") else ""
     return (f'<div class="turn"><div class="question">{_esc(a["question"])}</div>'
-            f'<div class="answer"><span class="mode-tag">{_esc(label)}</span>{body}</div></div>')
+            f'<div class="answer"><span class="mode-tag">{_esc(label)}</span>{note}{body}</div></div>')
 
 
 def transcript_html(history: list[dict], settings: Settings) -> str:
     if not history:
         return '<div class="placeholder">Ask a question about your articles.</div>'
-    return "".join(answer_html(a, mode_label(settings, a["mode"])) for a in history)
+    return "".join(answer_html(a, mode_label(settings, a)) for a in history)
 
 
 def summary_html(s: dict, settings: Settings) -> str:
     by_marker = {c["marker"]: c for c in s["citations"]}
-    items = "".join(f'<li>{_esc(x["text"])} {"".join(chip_html(by_marker[m]) for m in x["citations"] if m in by_marker)}</li>'
-                    for x in s["sentences"])
-    return (f'<div class="turn summary"><div class="answer"><span class="mode-tag">{_esc(mode_label(settings, s["mode"]))}</span>'
-            f'<ol>{items}</ol></div></div>')
+    body = "".join(claim_html(x, by_marker) for x in s["sentences"])
+    if s["mode"] == "llm":  # extractive sentences are their own sources: listing them again adds nothing
+        body += sources_html("Sources", s["citations"])
+    return (f'<div class="turn summary"><div class="answer"><span class="mode-tag">{_esc(mode_label(settings, s))}</span>'
+            f'{body}</div></div>')
 
 
 def highlight(text: str, spans: list[tuple[int, int]], focus: tuple[int, int] | None = None) -> str:
@@ -111,7 +117,7 @@ def article_html(info, text: str, spans: list[tuple[int, int]] = (), focus: tupl
     if info.url.startswith(("http://", "https://")):  # never a javascript: link from a record
         title = f'<a href="{_esc(info.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
     meta = " · ".join(_esc(x) for x in (info.source, info.published_at[:10], info.doc_id) if x)
-    return (f'<div class="article"><h3>{title}</h3><div class="meta">{meta}</div>'
+    return (f'<div class="article"><div class="article-head"><h3>{title}</h3><div class="meta">{meta}</div></div>'
             f'<div class="article-text">{highlight(text, list(spans), focus)}</div></div>')
 
 
@@ -299,7 +305,7 @@ CSS = """
 .turn .question { font-weight: 600; margin-bottom: 6px; }
 .turn .question::before { content: "Q: "; color: var(--body-text-color-subdued); }
 .mode-tag { float: right; font-size: 0.75em; color: var(--body-text-color-subdued); }
-.claim { margin: 4px 0; } .abstain { font-style: italic; }
+.claim { margin: 4px 0; } .abstain, .note { font-style: italic; }
 .chip { font-size: 0.8em; padding: 0 5px; margin: 0 1px; border-radius: 6px; cursor: pointer;
         border: 1px solid var(--color-accent); color: var(--color-accent); background: transparent; }
 .chip:hover { background: var(--color-accent-soft); }
@@ -308,6 +314,8 @@ CSS = """
 .badge.unsupported { background: #fee2e2; color: #991b1b; }
 .sources { font-size: 0.9em; margin-top: 6px; } .sources ul { list-style: none; padding-left: 0; margin: 2px 0; }
 .sources .heading { color: var(--body-text-color-subdued); } .meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.article-head { position: sticky; top: 0; background: var(--background-fill-primary); padding-bottom: 6px;
+                border-bottom: 1px solid var(--border-color-primary); }
 .article h3 { margin: 0 0 2px 0; } .article-text { white-space: pre-wrap; line-height: 1.5; margin-top: 8px; }
 mark.hl { background: #fef08a; color: inherit; } mark.focus { background: #fde047; outline: 2px solid #eab308; }
 .failed { color: #b91c1c; }

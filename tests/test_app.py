@@ -1,0 +1,221 @@
+"""The web page's server as scripts use it (gradio_client against `python app.py` on a free port), and
+the page's HTML: escaped, highlighted at the stored offsets, labelled with the mode."""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
+
+SECRET = "sk-test-never-show-this-key-0123456789"
+HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)>'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(data_dir, log_path, **env):
+    """`python app.py` in a new process on a free loopback port; yields its URL once the page answers."""
+    port = free_port()
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_MODE": "extractive", "PYTHONPATH": str(ROOT), **env}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(url, proc, log_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for(url, proc, log_path, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited {proc.returncode}:\n{open(log_path).read()}")
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"app.py did not answer on {url} in {timeout} s:\n{open(log_path).read()}")
+
+
+def get(url: str) -> str:
+    return urllib.request.urlopen(url, timeout=10).read().decode()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server whose environment holds a key (extractive mode all the same): the page must never show it."""
+    d = tmp_path_factory.mktemp("app")
+    with app_server(d / "data", d / "server.log", OPENAI_API_KEY=SECRET, QA_MAX_FILE_BYTES="100000") as url:
+        yield url, d / "data"
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client, handle_file
+
+    c = Client(server[0], verbose=False)
+    report = c.predict([handle_file(str(REFERENCE))], "", "", "", api_name="/ingest")
+    assert [d["title"] for d in report["added"]] == ["Syrian forces retake ancient city of Palmyra from ISIS"]
+    assert report["added"][0]["source"] == "palmyra.txt"  # the upload's name, not a temporary path
+    return c
+
+
+def test_named_endpoints(client):
+    assert {"/ask", "/summarize", "/ingest"} <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+
+
+def test_ask_returns_what_qa_ask_json_prints(client, server):
+    got = client.predict(FIGHTERS_Q, api_name="/ask")
+    assert "400" in got["answer"] and got["citations"][0]["text"].startswith(FIGHTERS_SENTENCE)
+    env = {**os.environ, "QA_DATA_DIR": str(server[1]), "QA_MODE": "extractive", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert got == json.loads(out.stdout)
+
+
+def test_summarize_json(client):
+    got = client.predict(None, 2, api_name="/summarize")
+    assert set(got) >= {"doc_ids", "mode", "sentences", "citations"} and got["mode"] == "extractive"
+    assert len(got["sentences"]) == 2 and all(s["citations"] for s in got["sentences"])
+    assert {c["doc_id"] for c in got["citations"]} <= set(got["doc_ids"])
+
+
+def test_two_asks_at_once_both_answer(client, server):
+    from gradio_client import Client
+
+    second = Client(server[0], verbose=False)
+    with ThreadPoolExecutor(2) as pool:
+        fighters = pool.submit(client.predict, FIGHTERS_Q, api_name="/ask")
+        unesco = pool.submit(second.predict, UNESCO_Q, api_name="/ask")
+        fighters, unesco = fighters.result(timeout=120), unesco.result(timeout=120)
+    assert "400" in fighters["answer"]
+    assert "outstanding universal value" in unesco["citations"][0]["text"]
+
+
+def test_errors_come_back_as_their_one_line_message(client):
+    with pytest.raises(Exception, match="question is empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(Exception, match="no document"):
+        client.predict(["0000000000000000"], 3, api_name="/summarize")
+
+
+def test_upload_type_and_size_are_limited(client, server, tmp_path):
+    from gradio_client import handle_file
+
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ" + bytes(100))
+    report = client.predict([handle_file(str(exe))], "", "", "", api_name="/ingest")
+    assert not report["added"] and "tool.exe: unsupported file type" in report["failed"][0]["error"]
+    big = ("A long sentence about nothing at all. " * 5000).encode()  # 190 kB, over the server's 100 kB
+    refused = httpx.post(server[0] + "gradio_api/upload", files={"files": ("big.txt", big)}, timeout=30)
+    assert refused.status_code == 413  # the server refuses it, whatever the client does
+
+
+def test_ingest_pasted_text(client):
+    report = client.predict([], "", "The harbour reopened on Monday after a week of storms kept ferries away.",
+                            "Harbour reopens", api_name="/ingest")
+    assert report["added"][0]["title"] == "Harbour reopens" and report["added"][0]["source"] == "pasted"
+
+
+def test_the_page_never_shows_the_key(server):
+    url = server[0]
+    for path in ("", "config", "gradio_api/info"):
+        body = get(url + path)
+        assert SECRET not in body and SECRET[:12] not in body
+    assert "mode: extractive" in get(url + "config")
+
+
+def test_server_listens_on_loopback_only(server):
+    port = int(server[0].rstrip("/").rsplit(":", 1)[1])
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in open(table).read().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                listening.append(local.rsplit(":", 1)[0])
+    assert listening == ["0100007F"]  # 127.0.0.1, and nothing on IPv6 or any other address
+
+
+# -- the HTML, without a server ---------------------------------------------------------------------
+
+
+def _answer(**kw) -> dict:
+    c = {"marker": 1, "sentence_id": "d:0", "doc_id": "d", "title": HOSTILE, "text": HOSTILE, "start": 0, "end": 5, "url": ""}
+    a = {"question": HOSTILE, "answer": HOSTILE, "abstained": False, "mode": "extractive", "model": "", "note": "",
+         "citations": [c], "claims": [{"text": HOSTILE, "citations": [1], "support": "partial", "score": 0.5}],
+         "candidates": []}
+    return {**a, **kw}
+
+
+def test_every_text_is_escaped():
+    from qa import serve
+    from qa.config import Settings
+
+    shown = serve.transcript_html([_answer(), _answer(abstained=True, candidates=_answer()["citations"])], Settings())
+    assert "<script" not in shown and "<img" not in shown
+    assert "&lt;img src=x onerror=alert(2)&gt;" in shown
+    assert 'class="badge partial"' in shown and "Nearest sentences" in shown
+
+
+def test_highlight_slices_the_stored_text_then_escapes():
+    from qa.serve import highlight
+
+    text = "First <b>one</b>. Second & last."
+    start = text.index("Second")
+    shown = highlight(text, [(0, start - 1)], focus=(start, len(text)))
+    assert shown == ('<mark class="hl">First &lt;b&gt;one&lt;/b&gt;.</mark> '
+                     '<mark class="hl focus" id="qa-focus">Second &amp; last.</mark>')
+    assert highlight(text, [(5, 2), (0, 999)]) == "First &lt;b&gt;one&lt;/b&gt;. Second &amp; last."  # bad spans
+
+
+def test_only_http_links_are_links():
+    from qa.serve import article_html
+    from qa.types import DocumentInfo
+
+    info = DocumentInfo("d", "T", "s", "javascript:alert(1)", "", 1, 4)
+    assert "href" not in article_html(info, "text")
+    assert 'href="https://example.com/a?b=1&amp;c=2"' in article_html(info.__class__(**{**info.to_dict(), "url": "https://example.com/a?b=1&c=2"}), "text")
+
+
+def test_mode_label():
+    from qa.config import Settings
+    from qa.serve import mode_label
+
+    assert mode_label(Settings(mode="extractive")) == "extractive"
+    assert mode_label(Settings(mode="llm", model="test-model")) == "llm: test-model"
+    assert mode_label(Settings(), {"mode": "llm", "model": "m2"}) == "llm: m2"
+    assert mode_label(Settings(mode="llm"), {"mode": "extractive"}) == "extractive"
+
+
+def test_empty_library_offers_the_example_in_one_click(tmp_path):
+    from qa.config import Settings
+    from qa.library import Library
+    from qa.serve import Page
+
+    page = Page(Library(tmp_path, Settings(mode="extractive")))
+    assert page.library_view()[-1]["visible"] is True
+    status, rows, *_, offer = page.add_example()
+    assert "Added: Syrian forces retake ancient city of Palmyra from ISIS (12 sentences)" in status
+    assert rows[0][:2] == ["Syrian forces retake ancient city of Palmyra from ISIS", "palmyra.txt"]
+    assert offer["visible"] is False

@@ -1,0 +1,112 @@
+"""The page in a real browser (Debian's chromium driven by Playwright) against `python app.py`: a new
+user's first answer with its sentence highlighted, chips, and a hostile article that must run nothing.
+
+Prints the time to first answer (process start -> page loaded -> article uploaded -> answer shown) and
+saves docs/screenshot.png (the README's picture) of the page answering."""
+
+import os
+import shutil
+import time
+
+import pytest
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
+from test_app import app_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WAIT = 60_000  # ms: generous, two cores run the server, the browser and another test worker
+
+HOSTILE_HTML = """<html><head><title>&lt;img src=x onerror=alert(3)&gt; Harbour council letters</title>
+<script>window.pwned = "head"; alert("head")</script></head>
+<body><article>
+<h1>&lt;img src=x onerror=alert(3)&gt; Harbour council letters</h1>
+<p>The harbour council met on Tuesday to discuss the budget and the new ferry timetable for the summer season.</p>
+<p>A reader sent the text &lt;script&gt;alert(1)&lt;/script&gt; to the newsroom as a prank during the council meeting.</p>
+<script>window.pwned = "body"; alert(5)</script>
+<p>Another reader sent &lt;img src=x onerror=window.pwned=2&gt; which the editors printed in the letters page.</p>
+<p>The mayor said the ferry timetable would be published next week after the budget vote.</p>
+</article></body></html>
+"""
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium with apt")
+    pytest.skip("no chromium (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def upload(page, path):
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+
+
+def ask(page, question):
+    page.get_by_role("tab", name="Ask").click()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    with app_server(tmp_path / "data", tmp_path / "server.log") as url:
+        up = time.monotonic()
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        expect(page.locator("#add-example")).to_be_visible(timeout=WAIT)  # the empty library's offer
+        loaded = time.monotonic()
+
+        upload(page, REFERENCE)
+        expect(page.locator("#ingest-status")).to_contain_text("Added: Syrian forces retake", timeout=WAIT)
+        expect(page.locator("#add-example")).to_be_hidden()
+        uploaded = time.monotonic()
+
+        ask(page, FIGHTERS_Q)
+        expect(page.locator("#transcript .claim").first).to_contain_text("400", timeout=WAIT)
+        focus = page.locator("#article-view mark.focus")
+        expect(focus).to_contain_text(FIGHTERS_SENTENCE, timeout=WAIT)
+        expect(focus).to_be_in_viewport()
+        answered = time.monotonic()
+        print(f"\ntime to first answer: {answered - started:.1f} s (server up {up - started:.1f} s, page loaded "
+              f"{loaded - up:.1f} s, upload {uploaded - loaded:.1f} s, answer {answered - uploaded:.1f} s)")
+        expect(page.locator("#transcript .badge").first).to_have_text("supported")
+        page.wait_for_timeout(300)  # let the scroll settle for the picture
+        page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+
+        # a chip of an older answer brings its sentence back
+        ask(page, UNESCO_Q)
+        expect(focus).to_contain_text("outstanding universal value", timeout=WAIT)
+        page.locator("#transcript .turn").first.locator("button.chip").first.click()
+        expect(focus).to_contain_text(FIGHTERS_SENTENCE, timeout=WAIT)
+        expect(focus).to_be_in_viewport()
+
+        # a hostile article, and a hostile question: shown as text, nothing runs
+        hostile = tmp_path / "hostile.html"
+        hostile.write_text(HOSTILE_HTML)
+        upload(page, hostile)
+        expect(page.locator("#ingest-status")).to_contain_text("Added: <img src=x onerror=alert(3)> Harbour", timeout=WAIT)
+        expect(page.locator("#documents")).to_contain_text("<img src=x onerror=alert(3)>")
+        ask(page, "What did a reader send to the newsroom? <img src=x onerror=alert(4)>")
+        view = page.locator("#article-view")
+        expect(view).to_contain_text("sent the text <script>alert(1)</script> to the newsroom", timeout=WAIT)
+        expect(view).to_contain_text("<img src=x onerror=window.pwned=2>")
+        expect(page.locator("#transcript")).to_contain_text("<img src=x onerror=alert(4)>")
+        page.wait_for_timeout(500)  # time for an injected handler to fire, if there were one
+        assert view.locator("img, script").count() == 0
+        assert page.locator("#transcript img, #transcript script, img[onerror]").count() == 0
+        assert page.evaluate("window.pwned") is None
+        assert dialogs == []
+        page.close()
