@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from qa import verify
 from qa.keyword import tokenize
-from qa.types import ABSTAIN, Answer, Citation, Claim, Hit
+from qa.types import ABSTAIN, Answer, Claim, Hit, citations
 
 POOL = 20  # sentences considered for an answer
 
@@ -74,12 +74,12 @@ def extractive(question: str, hits: list[Hit], k: int) -> Answer:
     best = scored[0]
     rest = [s.hit for s in scored[1 : k + 1]]
     if not answers(best):
-        return Answer(question, ABSTAIN, True, "extractive", candidates=_citations([s.hit for s in scored[:k]]))
+        return Answer(question, ABSTAIN, True, "extractive", candidates=citations([s.hit for s in scored[:k]]))
     text = best.span or best.hit.sentence.text
-    [citation] = _citations([best.hit])
+    [citation] = citations([best.hit])
     support, score = verify.check(text, [citation.text])
     return Answer(question, text, False, "extractive", citations=[citation],
-                  claims=[Claim(text, [1], support, score)], candidates=_citations(rest, start=2))
+                  claims=[Claim(text, [1], support, score)], candidates=citations(rest, start=2))
 
 
 def answers(best: _Scored) -> bool:
@@ -170,10 +170,3 @@ def _extend(text: str, m: re.Match, qterms: set[str]) -> str:
         if terms(words[-1]) & qterms:
             return " ".join([phrase, *words])
     return phrase
-
-
-def _citations(hits: list[Hit], start: int = 1) -> list[Citation]:
-    return [
-        Citation(marker, h.sentence.id, h.sentence.doc_id, h.title, h.sentence.text, h.sentence.start, h.sentence.end, h.url)
-        for marker, h in enumerate(hits, start)
-    ]

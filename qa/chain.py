@@ -15,7 +15,7 @@ from qa import citations as cite
 from qa import prompts, verify
 from qa.chunking import count_tokens
 from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
-from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence
+from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 
 class ModelPath:
@@ -96,14 +96,14 @@ class ModelPath:
         abstained, raw = cite.parse(reply.text)
         usage = _usage(reply.usage)
         if abstained or not raw:
-            return Answer(question, ABSTAIN, True, "llm", candidates=_citations(state["hits"][:k]),
+            return Answer(question, ABSTAIN, True, "llm", candidates=citations(state["hits"][:k]),
                           model=self.model.name, usage=usage)
         claims, used = self._verified(raw, ev)
         cited = {h.sentence.id for h in used.values()}
         rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
         return Answer(question, " ".join(c.text for c in claims), False, "llm",
-                      citations=[_citation(m, h) for m, h in used.items()], claims=claims,
-                      candidates=_citations(rest, start=len(used) + 1), model=self.model.name, usage=usage)
+                      citations=[Citation.of(m, h.sentence, h.title, h.url) for m, h in used.items()], claims=claims,
+                      candidates=citations(rest, start=len(used) + 1), model=self.model.name, usage=usage)
 
     def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence) -> tuple[list[Claim], dict[int, Hit]]:
         """Claims with markers for their checked citations; (marker -> sentence) of those cited."""
@@ -151,7 +151,7 @@ class ModelPath:
         claims, used = self._verified(facts[:n], ev)
         summary = Summary(doc_ids=doc_ids, mode="llm", model=self.model.name, usage=_usage(usage))
         summary.sentences = [SummarySentence(c.text, c.citations, c.support) for c in claims]
-        summary.citations = [_citation(m, h) for m, h in used.items()]
+        summary.citations = [Citation.of(m, h.sentence, h.title, h.url) for m, h in used.items()]
         return summary
 
     def _groups(self, ev: cite.Evidence) -> list[list[str]]:
@@ -170,12 +170,3 @@ class ModelPath:
 
 def _usage(u: Usage) -> dict:
     return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "cost_usd": u.cost_usd}
-
-
-def _citation(marker: int, h: Hit) -> Citation:
-    s = h.sentence
-    return Citation(marker, s.id, s.doc_id, h.title, s.text, s.start, s.end, h.url)
-
-
-def _citations(hits: list[Hit], start: int = 1) -> list[Citation]:
-    return [_citation(m, h) for m, h in enumerate(hits, start)]

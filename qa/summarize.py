@@ -19,7 +19,7 @@ def extractive(doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs
     summary = Summary(doc_ids=doc_ids, mode="extractive")
     for marker, i in enumerate(picked, 1):
         s, d = sents[i], docs[sents[i].doc_id]
-        summary.citations.append(Citation(marker, s.id, s.doc_id, d.title, s.text, s.start, s.end, d.url))
+        summary.citations.append(Citation.of(marker, s, d.title, d.url))
         summary.sentences.append(SummarySentence(s.text, [marker]))
     return summary
 

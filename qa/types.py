@@ -65,6 +65,15 @@ class Citation:
     end: int
     url: str = ""
 
+    @classmethod
+    def of(cls, marker: int, s: Sentence, title: str = "", url: str = "") -> "Citation":
+        return cls(marker, s.id, s.doc_id, title, s.text, s.start, s.end, url)
+
+
+def citations(hits: list[Hit], start: int = 1) -> list[Citation]:
+    """Hits as citations numbered from `start`."""
+    return [Citation.of(m, h.sentence, h.title, h.url) for m, h in enumerate(hits, start)]
+
 
 @dataclass
 class Claim:
