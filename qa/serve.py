@@ -314,7 +314,8 @@ CSS = """
 .badge.unsupported { background: #fee2e2; color: #991b1b; }
 .sources { font-size: 0.9em; margin-top: 6px; } .sources ul { list-style: none; padding-left: 0; margin: 2px 0; }
 .sources .heading { color: var(--body-text-color-subdued); } .meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
-.article-head { position: sticky; top: 0; background: var(--background-fill-primary); padding-bottom: 6px;
+.article { padding: 0 8px 8px 8px; } #article-view .html-container { padding-top: 0; }  /* sticky title flush */
+.article-head { position: sticky; top: 0; background: var(--background-fill-primary); padding: 8px 0 6px 0;
                 border-bottom: 1px solid var(--border-color-primary); }
 .article h3 { margin: 0 0 2px 0; } .article-text { white-space: pre-wrap; line-height: 1.5; margin-top: 8px; }
 mark.hl { background: #fef08a; color: inherit; } mark.focus { background: #fde047; outline: 2px solid #eab308; }
@@ -374,7 +375,7 @@ def build(lib: Library) -> gr.Blocks:
                             show = gr.Button("Show", scale=1)
                             delete = gr.Button("Delete", variant="stop", scale=1)
             with gr.Column(scale=2):
-                article = gr.HTML(EMPTY_VIEW, elem_id="article-view", js_on_load=SCROLL_JS, max_height=640, padding=True)
+                article = gr.HTML(EMPTY_VIEW, elem_id="article-view", js_on_load=SCROLL_JS, max_height=640)
 
         library = [table, pick, sum_docs, ask_docs, welcome]
         demo.load(page.library_view, outputs=library, **ui)
