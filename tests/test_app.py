@@ -208,14 +208,28 @@ def test_mode_label():
     assert mode_label(Settings(mode="llm"), {"mode": "extractive"}) == "extractive"
 
 
-def test_empty_library_offers_the_example_in_one_click(tmp_path):
+def test_library_handlers(tmp_path):
+    """The empty library's one-click example, uploads with progress, pasted text, delete (in process)."""
     from qa.config import Settings
     from qa.library import Library
     from qa.serve import Page
 
-    page = Page(Library(tmp_path, Settings(mode="extractive")))
+    page = Page(Library(tmp_path / "data", Settings(mode="extractive")))
     assert page.library_view()[-1]["visible"] is True
     status, rows, *_, offer = page.add_example()
     assert "Added: Syrian forces retake ancient city of Palmyra from ISIS (12 sentences)" in status
-    assert rows[0][:2] == ["Syrian forces retake ancient city of Palmyra from ISIS", "palmyra.txt"]
+    assert rows[0][:4] == ["Syrian forces retake ancient city of Palmyra from ISIS", "palmyra.txt", "", 12]
     assert offer["visible"] is False
+
+    note = tmp_path / "note.md"
+    note.write_text("# Ferry news\n\nThe ferry to the island runs again from Monday, the port authority said.\n")
+    steps = []
+    status, rows, *_ = page.add_files([str(REFERENCE), str(note)], progress=lambda p, desc=None: steps.append((p, desc)))
+    assert "Added: Ferry news" in status and "Already in the library: Syrian forces" in status
+    assert ((1, 2), "reading palmyra.txt") in steps and ((2, 2), "reading note.md") in steps
+    assert any(desc == "indexed" for _, desc in steps)
+
+    status, rows, *_ = page.add_text("<b>Bold</b> claims were made on Friday by the mayor of the town.", "Pasted <i>", progress=lambda *a, **k: None)
+    assert "Added: Pasted &lt;i&gt;" in status and len(rows) == 3
+    status, rows, *_ = page.remove(rows[0][4])
+    assert status.startswith("Deleted:") and len(rows) == 2

@@ -83,7 +83,9 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
         print(f"\ntime to first answer: {answered - started:.1f} s (server up {up - started:.1f} s, page loaded "
               f"{loaded - up:.1f} s, upload {uploaded - loaded:.1f} s, answer {answered - uploaded:.1f} s)")
         expect(page.locator("#transcript .badge").first).to_have_text("supported")
-        page.wait_for_timeout(300)  # let the scroll settle for the picture
+        page.mouse.move(0, 0)  # no hover, no focus ring, settled scroll: the same picture every run
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.wait_for_timeout(500)
         page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
 
         # a chip of an older answer brings its sentence back
@@ -92,6 +94,13 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
         page.locator("#transcript .turn").first.locator("button.chip").first.click()
         expect(focus).to_contain_text(FIGHTERS_SENTENCE, timeout=WAIT)
         expect(focus).to_be_in_viewport()
+
+        # a summary: each sentence with its chip, all of them marked in the article
+        page.get_by_role("tab", name="Summarize").click()
+        page.locator("#summarize").click()
+        expect(page.locator("#summary .claim")).to_have_count(5, timeout=WAIT)
+        expect(page.locator("#summary .claim button.chip")).to_have_count(5)
+        expect(page.locator("#article-view mark.hl")).to_have_count(5)
 
         # a hostile article, and a hostile question: shown as text, nothing runs
         hostile = tmp_path / "hostile.html"
