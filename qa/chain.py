@@ -126,6 +126,24 @@ class ModelPath:
         label, score = verify.check(rc.text, texts, similarity=float((vecs[1:] @ vecs[0]).max()))
         return label, score, valid
 
+    def planned_calls(self, question: str | None, doc_ids: list[str] | None, n: int) -> list[list[tuple[str, str]]]:
+        """The prompts a question or a summary would send (the reduce step's roughly), for estimates."""
+        if question:
+            state = self._evidence(self._retrieve({"question": question, "doc_ids": doc_ids}))
+            return [self._messages(state, cite.JSON_FORMAT)] if state["evidence"].hits else []
+        self.lib.retriever.refresh()
+        ids = doc_ids or sorted(self.lib.retriever.docs)
+        sents, _ = self.lib.store.doc_sentences(ids)
+        docs = self.lib.retriever.docs
+        ev = cite.Evidence.of([Hit(s, 0.0, 0.0, 0.0, docs[s.doc_id].title, docs[s.doc_id].url) for s in sents])
+        groups = self._groups(ev)
+        calls = [self.prompts["summary_map"].messages(fence=ev.fence, sentences=n, format=cite.JSON_FORMAT,
+                 evidence=cite.Evidence(ev.fence, {k: ev.hits[k] for k in g}).render()) for g in groups]
+        if len(groups) > 1:
+            facts = "\n".join("- a fact of about twenty words [S1]" for _ in range(n * len(groups)))
+            calls.append(self.prompts["summary_reduce"].messages(fence=ev.fence, evidence=facts, sentences=n, format=cite.JSON_FORMAT))
+        return calls
+
     # -- summaries -------------------------------------------------------------------------------
 
     def summarize(self, doc_ids: list[str], sents: list[Sentence], docs: dict, n: int) -> Summary:

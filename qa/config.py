@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, description="Seconds to wait for one model reply.")
     llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
     llm_fallback: bool = Field(False, description="On a model failure, answer extractively (marked so) instead of failing.")
+    llm_cache_dir: Path | None = Field(None, description="Reuse model replies to identical requests from here (evals).")
     context_tokens: int = Field(8000, description="Token budget for the evidence in one prompt.")
     evidence_sentences: int = Field(12, description="Sentences retrieved as evidence for a model answer.")
 

@@ -5,8 +5,13 @@ llama.cpp, LM Studio) through langchain-openai. Retries with backoff are the `op
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import ConfigError, ModelError
@@ -16,6 +21,9 @@ PRICES = {
     "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00), "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1-nano": (0.10, 0.40), "gpt-5": (1.25, 10.00), "gpt-5-mini": (0.25, 2.00), "gpt-5-nano": (0.05, 0.40),
 }
+
+
+_FENCE = re.compile(r"evidence-[0-9a-f]{8}")
 
 
 @dataclass
@@ -51,7 +59,43 @@ class ChatModel:
 
     def complete(self, messages: list[tuple[str, str]], schema: dict | None = None) -> Reply:
         """One reply. With a JSON schema, asks for structured output; raises StructuredUnsupported when
-        the server refuses response_format, so the caller can fall back to the plain-text form."""
+        the server refuses response_format, so the caller can fall back to the plain-text form.
+        With QA_LLM_CACHE_DIR set, a reply already given to the same request is reused at no cost."""
+        path = self._cache_path(messages, schema)
+        if path is not None and path.exists():
+            data = json.loads(path.read_text())
+            return Reply(data["text"], Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None))
+        reply = self._complete(messages, schema)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"text": reply.text, "prompt_tokens": reply.usage.prompt_tokens,
+                                       "completion_tokens": reply.usage.completion_tokens}))
+            tmp.replace(path)
+        return reply
+
+    def cached(self, messages: list[tuple[str, str]], schema: dict | None = None) -> bool:
+        path = self._cache_path(messages, schema)
+        return path is not None and path.exists()
+
+    def tokens(self, messages: list[tuple[str, str]]) -> int:
+        """Prompt tokens by tiktoken (cl100k_base; near enough for an estimate on other models)."""
+        from qa.chunking import count_tokens
+
+        return sum(count_tokens([content for _, content in messages])) + 4 * len(messages)
+
+    def _cache_path(self, messages, schema) -> Path | None:
+        if not self.settings.llm_cache_dir:
+            return None
+        # the fence's name is random per request; the same evidence under another name is the same request
+        same = [(role, _FENCE.sub("evidence-*", content)) for role, content in messages]
+        key = hashlib.sha256(json.dumps([self.name, self.settings.openai_base_url, same, schema]).encode()).hexdigest()
+        return Path(self.settings.llm_cache_dir) / f"{key[:32]}.json"
+
+    def _price(self):
+        return PRICES.get(self.name)
+
+    def _complete(self, messages: list[tuple[str, str]], schema: dict | None) -> Reply:
         import openai
 
         kwargs = {}
@@ -87,7 +131,7 @@ class ChatModel:
     def _usage(self, msg) -> Usage:
         meta = getattr(msg, "usage_metadata", None) or {}
         u = Usage(meta.get("input_tokens", 0), meta.get("output_tokens", 0))
-        price = PRICES.get(self.name)
+        price = self._price()
         if price:
             u.cost_usd = round((u.prompt_tokens * price[0] + u.completion_tokens * price[1]) / 1e6, 6)
         return u
