@@ -11,10 +11,11 @@ import html
 import os
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from qa import ingest
 from qa.config import Settings  # first: it sets the offline environment for the libraries below
-from qa.errors import InputError, QAError
+from qa.errors import EmptyLibraryError, InputError, QAError
 from qa.library import Library
 from qa.types import IngestReport
 
@@ -137,6 +138,8 @@ def _shown(fn):
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except EmptyLibraryError as e:  # its message names the CLI command
+            raise gr.Error("No articles yet: add the example article, or upload one under Library.") from e
         except QAError as e:
             raise gr.Error(str(e)) from e
     return run
@@ -262,12 +265,16 @@ class Page:
 
     @_shown
     def api_ingest(self, files: list[str] | None, urls: str, text: str, title: str):
-        """Add uploaded files, URLs (space-separated) and a pasted text; returns what `qa ingest --json` prints."""
+        """Add uploaded files, http(s) URLs (space-separated) and a pasted text; returns what `qa ingest
+        --json` prints. Anything else in `urls` is refused: a script must not make the server read its own files."""
         report = self._read_files(files or [], lambda *a, **k: None)
-        if urls.split():
-            report = _merged(report, self.lib.ingest(urls.split()))
-        if text.strip():
-            report = _merged(report, self.lib.ingest([ingest.from_text(text, source="pasted", title=title.strip())]))
+        links = (urls or "").split()
+        report.failed += [(u, f"{u}: not an http(s) URL") for u in links if not ingest.is_url(u)]
+        if any(ingest.is_url(u) for u in links):
+            report = _merged(report, self.lib.ingest([u for u in links if ingest.is_url(u)]))
+        if (text or "").strip():
+            article = ingest.from_text(text, source="pasted", title=(title or "").strip())
+            report = _merged(report, self.lib.ingest([article]))
         return report.to_dict()
 
 
@@ -323,15 +330,16 @@ mark.hl { background: #fef08a; color: inherit; } mark.focus { background: #fde04
 """
 
 
+UI = {"api_visibility": "private"}  # the page's own events: not part of the API
+WRITE = {"concurrency_id": "write", "concurrency_limit": 1}  # one ingestion or deletion at a time
+
+
 def build(lib: Library) -> gr.Blocks:
     """The page over one Library (shared by every visitor; it has its own locks)."""
     page = Page(lib)
-    ui = {"api_visibility": "private"}
-    write = {"concurrency_id": "write", "concurrency_limit": 1}  # one ingestion or deletion at a time
     with gr.Blocks(title="qa: cited answers from news articles", analytics_enabled=False,
                    delete_cache=(3600, 86400)) as demo:
-        _api(page, write)  # first, so the endpoints get their plain names
-        history = gr.State([])
+        _api(page)  # first, so the endpoints get their plain names
         with gr.Row(elem_id="header"):
             gr.HTML('<h1>qa</h1><span class="tagline">Answers from your news articles; every claim cites its sentences.</span>')
             gr.HTML(f'<span class="mode">mode: {_esc(mode_label(page.settings))}</span>', elem_id="mode")
@@ -339,61 +347,88 @@ def build(lib: Library) -> gr.Blocks:
             gr.HTML("<p>The library is empty. Try it with the example article, or add your own under <b>Library</b>.</p>")
             example = gr.Button("Add the example article (Palmyra, 12 sentences)", variant="primary", elem_id="add-example")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                with gr.Tabs():
-                    with gr.Tab("Ask", id="ask-tab"):
-                        transcript = gr.HTML(transcript_html([], page.settings), elem_id="transcript", js_on_load=CHIPS_JS,
-                                             max_height=560, autoscroll=True)
-                        with gr.Row():
-                            question = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How many ISIS fighters died?",
-                                                  max_length=1000, scale=5, elem_id="question")
-                            ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                        with gr.Row():
-                            ask_docs = gr.Dropdown(label="Only these articles (optional)", multiselect=True, scale=5)
-                            clear = gr.Button("Clear chat", size="sm", scale=1)
-                    with gr.Tab("Summarize", id="summarize-tab"):
-                        with gr.Row():
-                            sum_docs = gr.Dropdown(label="Articles (none picked: all)", multiselect=True, scale=4)
-                            length = gr.Slider(1, 15, value=5, step=1, label="Sentences", scale=2)
-                        summarize = gr.Button("Summarize", variant="primary", elem_id="summarize")
-                        summary = gr.HTML(elem_id="summary", js_on_load=CHIPS_JS)
-                    with gr.Tab("Library", id="library-tab"):
-                        upload = gr.File(label=f"Upload articles ({' '.join(FILE_TYPES)})", file_count="multiple",
-                                         file_types=FILE_TYPES, type="filepath", elem_id="upload")
-                        with gr.Accordion("Paste text", open=False):
-                            paste_title = gr.Textbox(label="Title (optional)", max_length=300)
-                            paste = gr.Textbox(label="Article text", lines=8, max_length=2_000_000)
-                            add_paste = gr.Button("Add text")
-                        with gr.Accordion("From URLs", open=False):
-                            urls = gr.Textbox(label="http(s) URLs, one per line", lines=2)
-                            add_urls = gr.Button("Fetch and add")
-                        status = gr.HTML(elem_id="ingest-status")
-                        table = gr.Dataframe(headers=TABLE_HEADERS, datatype=["str", "str", "str", "number", "str"],
-                                             interactive=False, wrap=True, elem_id="documents")
-                        with gr.Row():
-                            pick = gr.Dropdown(label="Article", scale=4, elem_id="pick")
-                            show = gr.Button("Show", scale=1)
-                            delete = gr.Button("Delete", variant="stop", scale=1)
+            with gr.Column(scale=3), gr.Tabs():
+                ask, summary, library = _ask_tab(page), _summarize_tab(), _library_tab()
             with gr.Column(scale=2):
                 article = gr.HTML(EMPTY_VIEW, elem_id="article-view", js_on_load=SCROLL_JS, max_height=640)
-
-        library = [table, pick, sum_docs, ask_docs, welcome]
-        demo.load(page.library_view, outputs=library, **ui)
-        example.click(page.add_example, outputs=[status, *library], **ui, **write)
-        upload.upload(page.add_files, upload, [status, *library], **ui, **write)
-        add_paste.click(page.add_text, [paste, paste_title], [status, *library], **ui, **write)
-        add_urls.click(page.add_urls, urls, [status, *library], **ui, **write)
-        delete.click(page.remove, pick, [status, *library], **ui, **write)
-        show.click(page.open_document, pick, article, **ui)
-        gr.on([ask.click, question.submit], page.ask, [question, history, ask_docs], [transcript, history, article, question], **ui)
-        clear.click(lambda: (transcript_html([], page.settings), []), outputs=[transcript, history], **ui)
-        summarize.click(page.summarize, [sum_docs, length], [summary, article], **ui)
-        transcript.cite(page.show_citation, outputs=article, show_progress="hidden", **ui)
-        summary.cite(page.show_citation, outputs=article, show_progress="hidden", **ui)
+        _ask_events(page, ask, article)
+        _summarize_events(page, summary, article)
+        pickers = [library.table, library.pick, summary.docs, ask.docs, welcome]
+        _library_events(page, library, [library.status, *pickers], article)
+        example.click(page.add_example, outputs=[library.status, *pickers], **UI, **WRITE)
+        demo.load(page.library_view, outputs=pickers, **UI)
     return demo
 
 
-def _api(page: Page, write: dict) -> None:
+def _ask_tab(page: Page) -> SimpleNamespace:
+    with gr.Tab("Ask", id="ask-tab"):
+        transcript = gr.HTML(transcript_html([], page.settings), elem_id="transcript", js_on_load=CHIPS_JS,
+                             max_height=560, autoscroll=True)
+        with gr.Row():
+            question = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How many ISIS fighters died?",
+                                  max_length=1000, scale=5, elem_id="question")
+            ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+        with gr.Row():
+            docs = gr.Dropdown(label="Only these articles (optional)", multiselect=True, scale=5)
+            clear = gr.Button("Clear chat", size="sm", scale=1)
+        history = gr.State([])  # this visitor's answers (dicts), oldest first
+    return SimpleNamespace(transcript=transcript, question=question, ask=ask, docs=docs, clear=clear, history=history)
+
+
+def _ask_events(page: Page, c: SimpleNamespace, article) -> None:
+    gr.on([c.ask.click, c.question.submit], page.ask, [c.question, c.history, c.docs],
+          [c.transcript, c.history, article, c.question], **UI)
+    c.clear.click(lambda: (transcript_html([], page.settings), []), outputs=[c.transcript, c.history], **UI)
+    c.transcript.cite(page.show_citation, outputs=article, show_progress="hidden", **UI)
+
+
+def _summarize_tab() -> SimpleNamespace:
+    with gr.Tab("Summarize", id="summarize-tab"):
+        with gr.Row():
+            docs = gr.Dropdown(label="Articles (none picked: all)", multiselect=True, scale=4)
+            length = gr.Slider(1, 15, value=5, step=1, label="Sentences", scale=2)
+        go = gr.Button("Summarize", variant="primary", elem_id="summarize")
+        summary = gr.HTML(elem_id="summary", js_on_load=CHIPS_JS)
+    return SimpleNamespace(docs=docs, length=length, go=go, summary=summary)
+
+
+def _summarize_events(page: Page, c: SimpleNamespace, article) -> None:
+    c.go.click(page.summarize, [c.docs, c.length], [c.summary, article], **UI)
+    c.summary.cite(page.show_citation, outputs=article, show_progress="hidden", **UI)
+
+
+def _library_tab() -> SimpleNamespace:
+    with gr.Tab("Library", id="library-tab"):
+        upload = gr.File(label=f"Upload articles ({' '.join(FILE_TYPES)})", file_count="multiple",
+                         file_types=FILE_TYPES, type="filepath", elem_id="upload")
+        with gr.Accordion("Paste text", open=False):
+            title = gr.Textbox(label="Title (optional)", max_length=300)
+            text = gr.Textbox(label="Article text", lines=8, max_length=2_000_000)
+            add_text = gr.Button("Add text")
+        with gr.Accordion("From URLs", open=False):
+            urls = gr.Textbox(label="http(s) URLs, one per line", lines=2)
+            add_urls = gr.Button("Fetch and add")
+        status = gr.HTML(elem_id="ingest-status")
+        table = gr.Dataframe(headers=TABLE_HEADERS, datatype=["str", "str", "str", "number", "str"],
+                             interactive=False, wrap=True, elem_id="documents")
+        with gr.Row():
+            pick = gr.Dropdown(label="Article", scale=4, elem_id="pick")
+            show = gr.Button("Show", scale=1)
+            delete = gr.Button("Delete", variant="stop", scale=1)
+    return SimpleNamespace(upload=upload, title=title, text=text, add_text=add_text, urls=urls, add_urls=add_urls,
+                           status=status, table=table, pick=pick, show=show, delete=delete)
+
+
+def _library_events(page: Page, c: SimpleNamespace, changed: list, article) -> None:
+    """`changed`: what an ingestion or deletion updates (its status line, the table, the pickers)."""
+    c.upload.upload(page.add_files, c.upload, changed, **UI, **WRITE)
+    c.add_text.click(page.add_text, [c.text, c.title], changed, **UI, **WRITE)
+    c.add_urls.click(page.add_urls, c.urls, changed, **UI, **WRITE)
+    c.delete.click(page.remove, c.pick, changed, **UI, **WRITE)
+    c.show.click(page.open_document, c.pick, article, **UI)
+
+
+def _api(page: Page) -> None:
     """/ask, /summarize, /ingest for gradio_client. /ingest goes through hidden components so uploaded
     paths are checked by Gradio (only files it received can be read)."""
     gr.api(page.api_ask, api_name="ask")
@@ -401,7 +436,7 @@ def _api(page: Page, write: dict) -> None:
     files = gr.File(file_count="multiple", type="filepath", visible=False)
     urls, text, title = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Textbox(visible=False)
     report = gr.JSON(visible=False)
-    gr.Button(visible=False).click(page.api_ingest, [files, urls, text, title], report, api_name="ingest", **write)
+    gr.Button(visible=False).click(page.api_ingest, [files, urls, text, title], report, api_name="ingest", **WRITE)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, data_dir: str | Path | None = None, block: bool = True) -> gr.Blocks:

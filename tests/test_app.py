@@ -132,6 +132,13 @@ def test_upload_type_and_size_are_limited(client, server, tmp_path):
     assert refused.status_code == 413  # the server refuses it, whatever the client does
 
 
+def test_ingest_reads_no_server_path(client, tmp_path):
+    local = tmp_path / "secret.txt"
+    local.write_text("The launch code of the office coffee machine is written on the fridge door.")
+    report = client.predict([], str(local), "", "", api_name="/ingest")
+    assert not report["added"] and report["failed"][0]["error"].endswith("not an http(s) URL")
+
+
 def test_ingest_pasted_text(client):
     report = client.predict([], "", "The harbour reopened on Monday after a week of storms kept ferries away.",
                             "Harbour reopens", api_name="/ingest")
@@ -212,10 +219,12 @@ def test_library_handlers(tmp_path):
     """The empty library's one-click example, uploads with progress, pasted text, delete (in process)."""
     from qa.config import Settings
     from qa.library import Library
-    from qa.serve import Page
+    from qa.serve import Page, gr
 
     page = Page(Library(tmp_path / "data", Settings(mode="extractive")))
     assert page.library_view()[-1]["visible"] is True
+    with pytest.raises(gr.Error, match="No articles yet: add the example article"):
+        page.ask("Who won?", [], None)
     status, rows, *_, offer = page.add_example()
     assert "Added: Syrian forces retake ancient city of Palmyra from ISIS (12 sentences)" in status
     assert rows[0][:4] == ["Syrian forces retake ancient city of Palmyra from ISIS", "palmyra.txt", "", 12]

@@ -67,6 +67,7 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         expect(page.locator("#add-example")).to_be_visible(timeout=WAIT)  # the empty library's offer
+        expect(page.get_by_role("tab")).to_have_text(["Ask", "Summarize", "Library"])
         loaded = time.monotonic()
 
         upload(page, REFERENCE)
