@@ -48,7 +48,7 @@ class Hit:
 
     sentence: Sentence
     score: float  # fused (reciprocal rank fusion)
-    similarity: float  # cosine between question and sentence, 0 when not among the vector hits
+    similarity: float  # cosine between question and sentence (computed for every hit)
     keyword: float  # BM25 score, 0 when not among the keyword hits
     title: str = ""
     url: str = ""
