@@ -158,6 +158,8 @@ class Page:
 
     @_shown
     def ask(self, question: str, history: list[dict], doc_ids: list[str] | None):
+        if not (question or "").strip():
+            raise gr.Error("Type a question first.")
         a = self.lib.ask(question, doc_ids=doc_ids or None).to_dict()
         history = [*history, a]
         view = self.article_view(a["citations"][0], a["citations"]) if a["citations"] else gr.update()
@@ -165,7 +167,7 @@ class Page:
 
     @_shown
     def summarize(self, doc_ids: list[str] | None, sentences: float):
-        s = self.lib.summarize(doc_ids or None, int(sentences)).to_dict()
+        s = self.lib.summarize(doc_ids or None, _within(sentences, 1, 50, "sentences")).to_dict()
         view = self.article_view(s["citations"][0], s["citations"]) if s["citations"] else gr.update()
         return summary_html(s, self.settings), view
 
@@ -256,12 +258,12 @@ class Page:
     @_shown
     def api_ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None) -> dict:
         """Answer a question; returns what `qa ask --json` prints."""
-        return self.lib.ask(question, k=k, doc_ids=doc_ids or None).to_dict()
+        return self.lib.ask(question, k=_within(k, 1, 50, "k"), doc_ids=doc_ids or None).to_dict()
 
     @_shown
     def api_summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> dict:
         """Summarize articles (default: all); returns what `qa summarize --json` prints."""
-        return self.lib.summarize(doc_ids or None, sentences).to_dict()
+        return self.lib.summarize(doc_ids or None, _within(sentences, 1, 50, "sentences")).to_dict()
 
     @_shown
     def api_ingest(self, files: list[str] | None, urls: str, text: str, title: str):
@@ -276,6 +278,13 @@ class Page:
             article = ingest.from_text(text, source="pasted", title=(title or "").strip())
             report = _merged(report, self.lib.ingest([article]))
         return report.to_dict()
+
+
+def _within(n: int, low: int, high: int, name: str) -> int:
+    """The CLI's bounds for k and summary length, for callers that skip the page's controls."""
+    if not low <= int(n) <= high:
+        raise gr.Error(f"{name} must be between {low} and {high}.")
+    return int(n)
 
 
 def _merged(a: IngestReport, b: IngestReport) -> IngestReport:

@@ -118,6 +118,8 @@ def test_errors_come_back_as_their_one_line_message(client):
         client.predict("   ", api_name="/ask")
     with pytest.raises(Exception, match="no document"):
         client.predict(["0000000000000000"], 3, api_name="/summarize")
+    with pytest.raises(Exception, match="k must be between 1 and 50"):
+        client.predict(FIGHTERS_Q, 10_000, api_name="/ask")
 
 
 def test_upload_type_and_size_are_limited(client, server, tmp_path):
