@@ -31,8 +31,9 @@ SCHEMA = {
         }},
     },
 }
-JSON_FORMAT = ('Reply with JSON only: {"abstain": false, "claims": [{"text": "one sentence", "keys": ["S3"]}]}; '
-               f'when the evidence does not answer, {{"abstain": true, "claims": []}}.')
+JSON_FORMAT = ('Reply with JSON only, in this shape: {"abstain": false, "claims": [{"text": <a sentence of your '
+               'answer>, "keys": [<the keys of the evidence sentences that support it>]}]}; when the evidence '
+               f'does not answer, {{"abstain": true, "claims": []}}.')
 TEXT_FORMAT = "Reply with plain sentences, each ending in its keys."
 
 

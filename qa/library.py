@@ -81,11 +81,12 @@ class Library:
     def _store_batch(self, batch: list[tuple[Article, list]], report: IngestReport) -> int:
         texts = [s.text for _, sents in batch for s in sents]
         vectors = self.embedder.embed(texts)  # (n_sentences, dim)
-        at = 0
+        rows, at = [], 0
         for article, sents in batch:
             chunks = chunking.chunk(article.text, sents, self.settings.chunk_tokens, self.settings.chunk_overlap)
-            report.added.append(self.store.add(article, sents, chunks, vectors[at : at + len(sents)]))
+            rows.append((article, sents, chunks, vectors[at : at + len(sents)]))
             at += len(sents)
+        report.added.extend(self.store.add(rows))
         return len(batch)
 
     def remove(self, doc_id: str) -> DocumentInfo:

@@ -55,7 +55,7 @@ class ChatModel:
         self._key = key
         self.chat = ChatOpenAI(model=settings.model, api_key=key, base_url=settings.openai_base_url,
                                timeout=settings.llm_timeout, max_retries=settings.llm_retries, temperature=0,
-                               stream_usage=True)
+                               max_tokens=settings.llm_max_tokens, stream_usage=True)
 
     def complete(self, messages: list[tuple[str, str]], schema: dict | None = None) -> Reply:
         """One reply. With a JSON schema, asks for structured output; raises StructuredUnsupported when
@@ -108,6 +108,13 @@ class ChatModel:
                 if schema is not None:
                     raise StructuredUnsupported(str(e)) from None
                 raise
+            except openai.LengthFinishReasonError as e:
+                # cut off at the token limit: what was written goes to the parser like any other reply
+                # (a half-written claim cannot carry a checked citation), never an error
+                text = e.completion.choices[0].message.content or "" if e.completion.choices else ""
+                usage = e.completion.usage
+                u = Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage()
+                return Reply(text, u)
         return Reply(_text(msg.content), self._usage(msg))
 
     def stream(self, messages: list[tuple[str, str]]) -> Iterator[str | Reply]:

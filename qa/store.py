@@ -61,23 +61,25 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def add(self, article: Article, sentences: list[Sentence], chunks: list[Chunk], vectors: np.ndarray) -> DocumentInfo:
-        """vectors: (len(sentences), dim), rows in sentence order."""
-        index = {s.id: i for i, s in enumerate(sentences)}
-        chunk_vecs = np.stack([vectors[[index[i] for i in c.sentence_ids]].mean(0) for c in chunks])
+    def add(self, batch: list[tuple[Article, list[Sentence], list[Chunk], np.ndarray]]) -> list[DocumentInfo]:
+        """Articles with their sentences, chunks and sentence vectors ((n_sentences, dim) each), in three
+        bulk writes: all sentences, all chunks, then all document records, which make them visible."""
+        sentences = [s for _, sents, _, _ in batch for s in sents]
+        chunks = [c for _, _, chs, _ in batch for c in chs]
+        vectors = np.concatenate([v for *_, v in batch])
+        chunk_vecs = np.concatenate([_chunk_vectors(sents, chs, v) for _, sents, chs, v in batch])
         self._upsert(self.sentences, [s.id for s in sentences], vectors, [s.text for s in sentences],
                      [{"doc_id": s.doc_id, "n": s.n, "start": s.start, "end": s.end} for s in sentences])
         self._upsert(self.chunks, [c.id for c in chunks], chunk_vecs, [c.text for c in chunks],
                      [{"doc_id": c.doc_id, "sentence_ids": json.dumps(c.sentence_ids), "start": c.start,
                        "end": c.end, "tokens": c.tokens} for c in chunks])
-        info = DocumentInfo(article.doc_id, article.title, article.source, article.url, article.published_at,
-                            len(sentences), len(article.text))
-        meta = {k: v for k, v in info.to_dict().items() if k != "doc_id"}
-        # written last: from here on the document exists
-        self.documents.upsert(ids=[article.doc_id], embeddings=vectors.mean(0, keepdims=True),
-                              documents=[article.text], metadatas=[meta])
+        infos = [DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, len(sents), len(a.text))
+                 for a, sents, _, _ in batch]
+        # written last: from here on the documents exist
+        self._upsert(self.documents, [a.doc_id for a, *_ in batch], np.stack([v.mean(0) for *_, v in batch]),
+                     [a.text for a, *_ in batch], [{k: v for k, v in i.to_dict().items() if k != "doc_id"} for i in infos])
         self.touch()
-        return info
+        return infos
 
     def remove(self, doc_id: str) -> None:
         self.documents.delete(ids=[doc_id])  # first: from here on the document is gone
@@ -146,6 +148,12 @@ class Store:
         where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
         got = self.sentences.query(query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def _chunk_vectors(sents: list[Sentence], chunks: list[Chunk], vectors: np.ndarray) -> np.ndarray:
+    """A chunk's vector is the mean of its sentences' vectors: no second pass through the model."""
+    index = {s.id: i for i, s in enumerate(sents)}
+    return np.stack([vectors[[index[i] for i in c.sentence_ids]].mean(0) for c in chunks])
 
 
 def _sentence(id: str, text: str, meta: dict) -> Sentence:

@@ -8,6 +8,7 @@ replays scripted replies in order and logs every request. The real `openai` clie
         server.fail(500) / server.fail(429)     # an error status
         server.reply("x", delay=5)              # answers after 5 s (a timeout)
         server.reply("partial", truncate=True)  # a stream cut off before [DONE]
+        server.reply('{"claims": [', finish="length")  # a reply cut off at the token limit
         server.requests                          # what the client sent (parsed JSON bodies)
 """
 
@@ -81,7 +82,7 @@ class FakeOpenAI:
                     r = {**r, "content": r["content"](body)}
                 if body.get("stream"):
                     return self._stream(body, r)
-                self._json(200, _completion(body, r["content"]))
+                self._json(200, _completion(body, r["content"], r.get("finish", "stop")))
 
             def _json(self, status, obj):
                 data = json.dumps(obj).encode()
@@ -128,9 +129,9 @@ def _usage(body: dict, content: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _completion(body: dict, content: str) -> dict:
+def _completion(body: dict, content: str, finish: str = "stop") -> dict:
     return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
             "usage": _usage(body, content)}
 
 

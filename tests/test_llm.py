@@ -95,6 +95,15 @@ def test_malformed_output_never_crashes_or_cites_unchecked(lib, server, garbage)
         assert claim.citations == [] or claim.support in ("supported", "partial")
 
 
+def test_reply_cut_off_at_the_token_limit_is_parsed_not_an_error(lib, server):
+    server.reply(lambda b: '{"abstain": false, "claims": [{"text": "400 ISIS fighters died.", "keys": ["'
+                 + key_of(b, "400 ISIS fighters") + '"]}, {"text": "The battle las', finish="length")
+    ans = lib.ask(FIGHTERS_Q)
+    body = server.requests[-1]["body"]
+    assert body.get("max_completion_tokens", body.get("max_tokens")) == lib.settings.llm_max_tokens
+    assert all(c.citations == [] or c.support != "unsupported" for c in ans.claims)
+
+
 @pytest.mark.parametrize("status", [429, 500])
 def test_transient_errors_are_retried(lib, server, status):
     server.fail(status)
