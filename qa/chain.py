@@ -124,7 +124,17 @@ class ModelPath:
         texts = [ev.hits[key].sentence.text for key in valid]
         vecs = self.lib.embedder.embed([rc.text, *texts])  # (1 + n, dim)
         label, score = verify.check(rc.text, texts, similarity=float((vecs[1:] @ vecs[0]).max()))
+        if self.settings.llm_judge and label != verify.UNSUPPORTED:
+            label = verify.stricter(label, self._judge(rc.text, texts))
         return label, score, valid
+
+    def _judge(self, claim: str, texts: list[str]) -> str:
+        """The model's verdict on one claim; anything but a clear label counts as unsupported."""
+        fence = cite.Evidence.of([]).fence
+        reply = self.model.complete(self.prompts["verification"].messages(
+            fence=fence, claim=" ".join(claim.split()), evidence="\n".join(f"- {' '.join(t.split())}" for t in texts)))
+        word = (reply.text.strip().split() or [""])[0].strip(".,:;!\"'*").casefold()
+        return word if word in (verify.SUPPORTED, verify.PARTIAL, verify.UNSUPPORTED) else verify.UNSUPPORTED
 
     def planned_calls(self, question: str | None, doc_ids: list[str] | None, n: int) -> list[list[tuple[str, str]]]:
         """The prompts a question or a summary would send (the reduce step's roughly), for estimates."""

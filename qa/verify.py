@@ -26,6 +26,12 @@ _INSTRUCTION = re.compile(
 PICK_COVER, PICK_SIM, PICK_GAIN, PICK_MIN, PICK_POOL = 0.5, 0.5, 0.15, 0.6, 10
 
 
+def stricter(a: str, b: str) -> str:
+    """The less supportive of two labels: a claim is shown as supported only when both checks agree."""
+    order = [UNSUPPORTED, PARTIAL, SUPPORTED]
+    return order[min(order.index(a), order.index(b))]
+
+
 def is_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 

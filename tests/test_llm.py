@@ -104,6 +104,18 @@ def test_reply_cut_off_at_the_token_limit_is_parsed_not_an_error(lib, server):
     assert all(c.citations == [] or c.support != "unsupported" for c in ans.claims)
 
 
+@pytest.mark.parametrize("verdict, expected", [("supported", "supported"), ("Partial.", "partial"), ("no idea", "unsupported")])
+def test_optional_model_judge_can_only_lower_the_label(lib, server, verdict, expected):
+    judged = Library(settings=lib.settings.model_copy(update={"llm_judge": True}))
+    server.reply(lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS fighters")])))
+    server.reply(verdict)
+    ans = judged.ask(FIGHTERS_Q)
+    assert ans.claims[0].support == expected
+    assert (ans.claims[0].citations == []) == (expected == "unsupported")
+    judge_prompt = server.requests[-1]["body"]["messages"][-1]["content"]
+    assert "Claim: 400 ISIS fighters died" in judge_prompt and FIGHTERS_SENTENCE in judge_prompt
+
+
 @pytest.mark.parametrize("status", [429, 500])
 def test_transient_errors_are_retried(lib, server, status):
     server.fail(status)
