@@ -220,6 +220,29 @@ def eval_(
         raise typer.Exit(1)
 
 
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data (../shared/data).")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("quality")
+def bench_quality(
+    quick: Annotated[bool, typer.Option("--quick", help="A few questions per benchmark: a smoke test, not results.")] = False,
+    data: Annotated[Optional[Path], typer.Option("--data", help="The data folder (default: $QA_BENCH_DATA or ../shared/data).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the report.")] = Path("evals/RESULTS.md"),
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the full report as JSON here.")] = None,
+) -> None:
+    """RGB, MultiHop-RAG, WiCE and SummEdits, dev and test, each beside a baseline; writes evals/RESULTS.md."""
+    from qa import benchmarks
+
+    command = " ".join(["qa bench quality", *(["--quick"] if quick else []), *([f"--data {data}"] if data else []),
+                        *([f"--out {out}"] if out != Path("evals/RESULTS.md") else []), *([f"--json {json_out}"] if json_out else [])])
+    report = benchmarks.run(data, quick=quick, log=lambda m: print(m, file=sys.stderr, flush=True), command=command)
+    benchmarks.write(report, out, json_out)
+    page = benchmarks.markdown(report)
+    print(page[page.index("| benchmark"):page.index("\n\n", page.index("| benchmark"))])
+    print(f"\nwrote {out} in {report['seconds']:.0f} s")
+
+
 def _print_eval(results, summary: dict, repeat: int) -> None:
     width = max(len(f"{r.suite}/{r.case}") for r in results)
     for r in results:
