@@ -9,12 +9,15 @@ from __future__ import annotations
 import functools
 import html
 import os
+import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 from qa import ingest
 from qa.config import Settings  # first: it sets the offline environment for the libraries below
+from qa.citations import KEY, strip_keys
 from qa.errors import EmptyLibraryError, InputError, QAError
 from qa.library import Library
 from qa.types import IngestReport
@@ -31,6 +34,8 @@ FILE_TYPES = sorted(ingest.SUFFIXES)
 SUPPORT = ("supported", "partial", "unsupported")
 TABLE_HEADERS = ["Title", "Source", "Date", "Sentences", "Id"]
 EMPTY_VIEW = '<div class="placeholder">Click a citation like <span class="chip">[1]</span> to read it in its article.</div>'
+UNFINISHED_KEY = re.compile(r"\[[\sS\d,;]*$", re.I)  # "[S1, S" at the end of a reply still being written
+STREAM_EVERY = 0.08  # s: the least time between two page updates while the model writes (citations come at once)
 
 # -- HTML, built from the Answer / Summary dicts (`to_dict()`), every text escaped ------------------
 
@@ -84,10 +89,28 @@ def answer_html(a: dict, label: str) -> str:
             f'<div class="answer"><span class="mode-tag">{_esc(label)}</span>{note}{body}</div></div>')
 
 
-def transcript_html(history: list[dict], settings: Settings) -> str:
-    if not history:
+def draft_html(question: str, written: str, cited: dict[str, dict], label: str) -> str:
+    """The turn while the model writes: its words so far (escaped), each evidence key that has arrived as a
+    citation shown as its chip, other keys and an unfinished one at the end left out; then the sentences cited
+    so far. Nothing here is checked yet: the final answer replaces it."""
+    written = UNFINISHED_KEY.sub("", written)
+    parts, at = [], 0
+    for m in KEY.finditer(written):
+        parts.append(_esc(written[at : m.start()]))
+        parts += [chip_html(cited[k]) for k in strip_keys(m.group(0))[1] if k in cited]
+        at = m.end()
+    parts.append(_esc(written[at:]))
+    body = f'<p class="claim streaming">{"".join(parts)}<span class="cursor">▍</span></p>'
+    body += sources_html("Cited so far (checking when the answer is complete)", list(cited.values()))
+    return (f'<div class="turn draft"><div class="question">{_esc(question)}</div>'
+            f'<div class="answer"><span class="mode-tag">{_esc(label)} · writing…</span>{body}</div></div>')
+
+
+def transcript_html(history: list[dict], settings: Settings, draft: str = "") -> str:
+    """The chat: every answer so far, then the one being written (`draft`, already HTML), if any."""
+    if not history and not draft:
         return '<div class="placeholder">Ask a question about your articles.</div>'
-    return "".join(answer_html(a, mode_label(settings, a)) for a in history)
+    return "".join(answer_html(a, mode_label(settings, a)) for a in history) + draft
 
 
 def summary_html(s: dict, settings: Settings) -> str:
@@ -132,16 +155,22 @@ def report_html(report: IngestReport) -> str:
 # -- what the page does: each method is one event's handler -------------------------------------------
 
 
+def _page_error(e: QAError) -> gr.Error:
+    """What the page says for an error the user can act on: its one-line message (never a key: the model
+    path words its errors without one), the empty library's in the page's own words."""
+    if isinstance(e, EmptyLibraryError):  # its message names the CLI command
+        return gr.Error("No articles yet: add the example article, or upload one under Library.")
+    return gr.Error(str(e))
+
+
 def _shown(fn):
     """QAError -> gr.Error, so the page shows its one-line message; anything else is a bug and propagates."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except EmptyLibraryError as e:  # its message names the CLI command
-            raise gr.Error("No articles yet: add the example article, or upload one under Library.") from e
         except QAError as e:
-            raise gr.Error(str(e)) from e
+            raise _page_error(e) from e
     return run
 
 
@@ -160,10 +189,54 @@ class Page:
     def ask(self, question: str, history: list[dict], doc_ids: list[str] | None):
         if not (question or "").strip():
             raise gr.Error("Type a question first.")
-        a = self.lib.ask(question, doc_ids=doc_ids or None).to_dict()
+        return self._asked(self.lib.ask(question, doc_ids=doc_ids or None).to_dict(), history)
+
+    def ask_stream(self, question: str, history: list[dict], doc_ids: list[str] | None):
+        """The ask handler with a chat model: the reply as it is written, chips as its citations arrive,
+        then the checked answer in its place, rendered as `ask` renders it. On an error the draft goes and
+        the page shows the message."""
+        if not (question or "").strip():
+            raise gr.Error("Type a question first.")
+        keep = gr.update()
+        label, asked = mode_label(self.settings), " ".join(question.split())
+        written, cited, shown = "", {}, 0.0
+        yield transcript_html(history, self.settings, draft_html(asked, "", {}, label)), keep, keep, keep
+        try:
+            for event in self.lib.ask_stream(question, doc_ids=doc_ids or None):
+                if event["type"] == "answer":
+                    yield self._asked(event["answer"].to_dict(), history)
+                    return
+                if event["type"] == "token":
+                    written += event["text"]
+                elif event["type"] == "citation" and event["key"] not in cited:
+                    c = self._citation(event["sentence_id"], len(cited) + 1)
+                    if c is None:
+                        continue
+                    cited[event["key"]] = c
+                    shown = 0.0  # a citation shows at once
+                if time.monotonic() - shown >= STREAM_EVERY:
+                    shown = time.monotonic()
+                    yield transcript_html(history, self.settings, draft_html(asked, written, cited, label)), keep, keep, keep
+        except QAError as e:
+            yield transcript_html(history, self.settings), keep, keep, keep
+            raise _page_error(e) from e
+
+    def _asked(self, a: dict, history: list[dict]):
+        """The outputs of a finished ask: the chat with the answer, the history, its first citation's article
+        in the view, an empty question box."""
         history = [*history, a]
         view = self.article_view(a["citations"][0], a["citations"]) if a["citations"] else gr.update()
         return transcript_html(history, self.settings), history, view, ""
+
+    def _citation(self, sentence_id: str, marker: int) -> dict | None:
+        """A streamed citation as a chip needs it: the sentence's document, offsets and title."""
+        found, _ = self.lib.store.get_sentences([sentence_id])
+        if not found:
+            return None
+        s = found[0]
+        info = self.lib.store.documents_info([s.doc_id])
+        return {"marker": marker, "sentence_id": s.id, "doc_id": s.doc_id, "title": info[0].title if info else "",
+                "text": s.text, "start": s.start, "end": s.end}
 
     @_shown
     def summarize(self, doc_ids: list[str] | None, sentences: float):
@@ -322,6 +395,8 @@ CSS = """
 .turn .question::before { content: "Q: "; color: var(--body-text-color-subdued); }
 .mode-tag { float: right; font-size: 0.75em; color: var(--body-text-color-subdued); }
 .claim { margin: 4px 0; } .abstain, .note { font-style: italic; }
+.draft .cursor { color: var(--body-text-color-subdued); animation: qa-blink 1s steps(1) infinite; }
+@keyframes qa-blink { 50% { opacity: 0; } }
 .chip { font-size: 0.8em; padding: 0 5px; margin: 0 1px; border-radius: 6px; cursor: pointer;
         border: 1px solid var(--color-accent); color: var(--color-accent); background: transparent; }
 .chip:hover { background: var(--color-accent-soft); }
@@ -385,7 +460,9 @@ def _ask_tab(page: Page) -> SimpleNamespace:
 
 
 def _ask_events(page: Page, c: SimpleNamespace, article) -> None:
-    gr.on([c.ask.click, c.question.submit], page.ask, [c.question, c.history, c.docs],
+    """With a chat model the answer streams (a generator handler); extractive answers come whole."""
+    handler = page.ask_stream if page.settings.use_llm() else page.ask
+    gr.on([c.ask.click, c.question.submit], handler, [c.question, c.history, c.docs],
           [c.transcript, c.history, article, c.question], **UI)
     c.clear.click(lambda: (transcript_html([], page.settings), []), outputs=[c.transcript, c.history], **UI)
     c.transcript.cite(page.show_citation, outputs=article, show_progress="hidden", **UI)
