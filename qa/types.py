@@ -139,6 +139,9 @@ class IngestReport:
     added: list[DocumentInfo] = field(default_factory=list)
     skipped: list[DocumentInfo] = field(default_factory=list)  # already in the library: a no-op
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, error message)
+    # seconds spent per stage: read (files, URLs, cleaning), split (sentences, chunks), embed, store
+    # (Chroma writes), index (the keyword index for the new generation)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
