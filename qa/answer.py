@@ -5,6 +5,7 @@ phrase; otherwise the sentence itself. Abstains with `ABSTAIN` when the evidence
 
 from __future__ import annotations
 
+import functools
 import math
 import regex as re  # variable-length look-behind for "in <Place>"
 from dataclasses import dataclass
@@ -71,8 +72,9 @@ def question_type(question: str) -> str:
     return next((t for t, rx in _QTYPES if rx.search(question)), OTHER)
 
 
-def terms(text: str) -> set[str]:
-    return set(tokenize([text])[0]) - _QWORDS
+@functools.lru_cache(maxsize=8192)  # a sentence's words are asked for several times per answer
+def terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0]) - _QWORDS
 
 
 def extractive(question: str, hits: list[Hit], k: int) -> Answer:
@@ -81,7 +83,8 @@ def extractive(question: str, hits: list[Hit], k: int) -> Answer:
     qtype, pool = question_type(question), hits[:POOL]
     weights = _weights(terms(question), [terms(h.sentence.text) for h in pool])
     top_score = max(h.score for h in pool)
-    scored = sorted((_score(question, qtype, weights, h, top_score) for h in pool), key=lambda s: -s.score)
+    relation = _relation(question, weights)
+    scored = sorted((_score(question, qtype, weights, relation, h, top_score) for h in pool), key=lambda s: -s.score)
     best = scored[0]
     rest = [s.hit for s in scored[1 : k + 1]]
     if not answers(question, pool, best.cover):
@@ -126,13 +129,14 @@ def _weights(qterms: set[str], pool_terms: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n + 1) / (1 + sum(t in p for p in pool_terms))) for t in qterms}
 
 
-def _score(question: str, qtype: str, weights: dict[str, float], hit: Hit, top_score: float) -> _Scored:
+def _score(question: str, qtype: str, weights: dict[str, float], relation: dict[str, float], hit: Hit,
+           top_score: float) -> _Scored:
     text = hit.sentence.text
     found = terms(text)
     total = sum(weights.values())
     cover = sum(w for t, w in weights.items() if t in found) / total if total else 0.0
     spans = type_spans(qtype, text, question)
-    span = _best_span(spans, text, _relation(question, weights))
+    span = _best_span(spans, text, relation)
     score = W_SIM * hit.similarity + W_COVER * cover + W_TYPE * bool(spans) + W_RANK * hit.score / top_score
     return _Scored(hit, score, cover, span)
 

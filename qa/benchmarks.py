@@ -328,7 +328,7 @@ class _Corpus:
     def embedding_top(self, question: str, k: int) -> list[tuple[str, float]]:
         """(sentence text, cosine) of the k nearest sentences by embedding alone."""
         qvec = self.cache.embed([question])[0]
-        near = self.lib.store.nearest(qvec, k)
+        near = self.lib.store.nearest(qvec, min(k, self.sentences))
         sents, _ = self.lib.store.get_sentences([i for i, _ in near])
         text = {s.id: s.text for s in sents}
         return [(text[i], sim) for i, sim in near]

@@ -50,6 +50,9 @@ class MiniLM:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.inter_op_num_threads = 1
+        # threads sleep instead of spinning between calls: a one-question call on a busy machine took
+        # 168 ms spinning against 54 ms not (12 ms either way when idle); batch throughput is the same
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.batch = batch
 

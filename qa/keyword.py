@@ -7,7 +7,9 @@ changed (another process ingested) loads or rebuilds the index for the new stamp
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import shutil
 import threading
 import uuid
@@ -16,16 +18,26 @@ from pathlib import Path
 import numpy as np
 
 _local = threading.local()  # a Snowball stemmer is not safe to share between threads
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
+
+
+@functools.lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed words without English stopwords, one list per text."""
-    import bm25s
+    """Lower-cased, stemmed words without English stopwords, one list per text: what
+    `bm25s.tokenize(texts, stopwords="en", stemmer=...)` gives, without its per-call set-up (a progress
+    bar and a stopword set per text), which dominated short calls."""
     import Stemmer
 
     if not hasattr(_local, "stemmer"):
         _local.stemmer = Stemmer.Stemmer("english")
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_local.stemmer, return_ids=False, show_progress=False)
+    stop, stem = _stopwords(), _local.stemmer.stemWords
+    return [stem([w for w in _WORD.findall(t.lower()) if w not in stop]) for t in texts]
 
 
 class KeywordIndex:

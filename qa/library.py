@@ -5,7 +5,9 @@ What the CLI, the web page and the evals call; everything below it is reachable 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,14 +44,18 @@ class Library:
         report = IngestReport()
         articles: list[Article] = [a for a in items if isinstance(a, Article)]
         paths = ingest.expand([str(s) for s in items if not isinstance(s, Article)])
-        for done, src in enumerate(paths, 1):
-            try:
-                articles.extend(ingest.read(src, self.settings))
-            except InputError as e:
-                report.failed.append((src, str(e)))
-            if progress:
-                progress(done, len(paths), f"read {src}")
+        with _timed(report, "read"):
+            for done, src in enumerate(paths, 1):
+                try:
+                    articles.extend(ingest.read(src, self.settings))
+                except InputError as e:
+                    report.failed.append((src, str(e)))
+                if progress:
+                    progress(done, len(paths), f"read {src}")
         self._add(articles, report, progress)
+        if report.added:
+            with _timed(report, "index"):  # the keyword index for the new generation, now, not on the next question
+                self.retriever.refresh()
         return report
 
     def ingest_text(self, text: str, title: str = "", source: str = "pasted", url: str = "") -> IngestReport:
@@ -67,7 +73,8 @@ class Library:
             batch: list[tuple[Article, list]] = []
             done = 0
             for a in pending.values():
-                batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
+                with _timed(report, "split"):
+                    batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
                 if sum(len(s) for _, s in batch) >= EMBED_BATCH:
                     done += self._store_batch(batch, report)
                     batch = []
@@ -80,13 +87,16 @@ class Library:
 
     def _store_batch(self, batch: list[tuple[Article, list]], report: IngestReport) -> int:
         texts = [s.text for _, sents in batch for s in sents]
-        vectors = self.embedder.embed(texts)  # (n_sentences, dim)
+        with _timed(report, "embed"):
+            vectors = self.embedder.embed(texts)  # (n_sentences, dim)
         rows, at = [], 0
-        for article, sents in batch:
-            chunks = chunking.chunk(article.text, sents, self.settings.chunk_tokens, self.settings.chunk_overlap)
-            rows.append((article, sents, chunks, vectors[at : at + len(sents)]))
-            at += len(sents)
-        report.added.extend(self.store.add(rows))
+        with _timed(report, "split"):
+            for article, sents in batch:
+                chunks = chunking.chunk(article.text, sents, self.settings.chunk_tokens, self.settings.chunk_overlap)
+                rows.append((article, sents, chunks, vectors[at : at + len(sents)]))
+                at += len(sents)
+        with _timed(report, "store"):
+            report.added.extend(self.store.add(rows))
         return len(batch)
 
     def remove(self, doc_id: str) -> DocumentInfo:
@@ -196,6 +206,15 @@ class Library:
 
 def _info(a: Article, n: int) -> DocumentInfo:
     return DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, n, len(a.text))
+
+
+@contextlib.contextmanager
+def _timed(report: IngestReport, stage: str):
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - t
 
 
 def _question(q: str) -> str:

@@ -53,7 +53,8 @@ class Retriever:
             if missing:
                 raise NotFoundError(f"no document {missing[0]!r} in the library; `qa docs` lists the ids.")
         qvec = self.embedder.embed([question])[0]
-        vector = self.store.nearest(qvec, POOL, doc_ids)
+        stored = sum(self.docs[d].sentences for d in doc_ids or self.docs)
+        vector = self.store.nearest(qvec, min(POOL, stored), doc_ids)
         kw = self._keyword.search(question, POOL, doc_ids)
         fused: dict[str, float] = {}
         for ranking in (vector, kw):

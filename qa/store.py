@@ -141,12 +141,12 @@ class Store:
         return ids, texts
 
     def nearest(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
-        """(sentence id, cosine similarity) of the k nearest sentences."""
-        n = self.sentences.count()
-        if n == 0:
+        """(sentence id, cosine similarity) of the k nearest sentences; k must not exceed the number
+        stored (the caller knows it from the document records, so no count() round trip here)."""
+        if k <= 0:
             return []
         where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
-        got = self.sentences.query(query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"])
+        got = self.sentences.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
 
 
