@@ -243,6 +243,34 @@ def bench_quality(
     print(f"\nwrote {out} in {report['seconds']:.0f} s")
 
 
+@bench_app.command("perf")
+def bench_perf(
+    quick: Annotated[bool, typer.Option("--quick", help="One small corpus, a few questions: proves it works (under a minute), not results.")] = False,
+    sizes: Annotated[str | None, typer.Option("--sizes", help="Corpus sizes in sentences, comma-separated; 'base' is MultiHop + RGB (default: base,10000,100000; quick: 80).")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="The data folder (default: $QA_BENCH_DATA or ../shared/data).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="The report; perf.json and perf.png go beside it (default: bench/RESULTS.md; quick: a temp folder).")] = None,
+) -> None:
+    """Ingestion, latency, cold start, memory and disk of the library beside the floor and a LangChain pipeline."""
+    import tempfile
+
+    from qa import perf
+
+    chosen = [s.strip() for s in (sizes or ",".join(perf.QUICK_SIZES if quick else perf.FULL_SIZES)).split(",") if s.strip()]
+    if not chosen or any(s != "base" and not (s.isdigit() and int(s) > 0) for s in chosen):
+        raise typer.BadParameter(f"{sizes!r}: give sentence counts and/or 'base', e.g. --sizes base,10000", param_hint="--sizes")
+    out = out or (Path(tempfile.gettempdir()) / "qa-bench-perf" / "RESULTS.md" if quick else perf.RESULTS)
+    if quick and out.resolve() == perf.RESULTS.resolve():
+        raise typer.BadParameter(f"quick numbers are not results: write them elsewhere than {perf.RESULTS}.", param_hint="--out")
+    command = " ".join(["qa bench perf", *(["--quick"] if quick else []), *([f"--sizes {sizes}"] if sizes else []),
+                        *([f"--data {data}"] if data else [])])
+    json_out = out.with_name("perf.json")
+    report = perf.run(data, chosen, quick, lambda r: perf.write(r, out, json_out),
+                      lambda m: print(m, file=sys.stderr, flush=True), command)
+    page = perf.markdown(report)
+    print(page[page.index("## Ratios"):page.index("## Absolute numbers")].strip())
+    print(f"\nwrote {out}, {json_out} and {out.with_name('perf.png')} in {report['seconds']:.0f} s")
+
+
 def _print_eval(results, summary: dict, repeat: int) -> None:
     width = max(len(f"{r.suite}/{r.case}") for r in results)
     for r in results:

@@ -1,0 +1,113 @@
+"""`qa bench perf --quick`: the library, the floor and the LangChain pipeline, each in its own process on
+a small real corpus; the report's shape, every number present and positive, recall a rate, the page and
+plot written where quick mode writes them and never over bench/RESULTS.md. No timing assertions: the
+numbers are in bench/RESULTS.md."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from qa import benchmarks, clean, perf, sentences
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def _data():
+    try:
+        return benchmarks.find_data()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _qa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODE": "extractive"}
+    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    if _data() is None:
+        pytest.skip("the public benchmark data (../shared/data) is not here")
+    out = tmp_path_factory.mktemp("perf") / "RESULTS.md"
+    before = RESULTS.read_bytes() if RESULTS.exists() else None
+    run = _qa("bench", "perf", "--quick", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    after = RESULTS.read_bytes() if RESULTS.exists() else None
+    return json.loads(out.with_name("perf.json").read_text()), out, run, before == after
+
+
+def test_every_pipeline_measured_on_the_quick_corpus(quick):
+    report, _, _, _ = quick
+    assert report["quick"] is True and report["complete"] is True
+    assert report["command"] == "qa bench perf --quick" and report["commit"] and report["date"]
+    assert report["machine"]["cores"] > 0 and report["machine"]["versions"]["chromadb"]
+    [entry] = report["sizes"]
+    assert entry["size"] == perf.QUICK_SIZES[0] and entry["sentences"] == int(perf.QUICK_SIZES[0])
+    assert set(entry["pipelines"]) == set(perf.PIPELINES)
+    for name, p in entry["pipelines"].items():
+        assert p["sentences"] == entry["sentences"], name
+        assert p["ingest_s"] > 0 and p["texts_embedded"] > 0 and p["peak_rss_bytes"] > 0 and p["disk_bytes"] > 0, name
+        assert p["stages"]["embed"] > 0 and all(v >= 0 for v in p["stages"].values()), name
+        assert sum(p["stages"].values()) <= p["ingest_s"] * 1.01, name
+        queries = ["search", "answer"] if name == "ours" else ["search"]
+        for q in queries:
+            assert p[q]["n"] == perf.QUICK_QUESTIONS and 0 < p[q]["p50_ms"] <= p[q]["p95_ms"], (name, q)
+        assert 0.0 <= p["recall@10"] <= 1.0, name
+    ours = entry["pipelines"]["ours"]
+    assert len(ours["cold_ask_s"]) == perf.COLD_RUNS and min(ours["cold_ask_s"]) > 0
+    assert ours["open_s"] > 0 and ours["first_search_s"] > 0
+
+
+def test_page_plot_and_json_written_where_quick_mode_writes(quick):
+    report, out, run, results_untouched = quick
+    page = out.read_text()
+    assert page.index("## Ratios") < page.index("## Targets") < page.index("## Absolute numbers")
+    assert "quick: a smoke test" in page and f"`{report['command']}`" in page and report["machine"]["cpu"] in page
+    ratios = page.split("## Ratios", 1)[1].split("## Targets", 1)[0]
+    [row] = [line for line in ratios.splitlines() if line.startswith(f"| {perf.QUICK_SIZES[0]} | ")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert float(cells[2].rstrip("x")) > 0 and float(cells[3].rstrip("x")) > 0 and 0 <= float(cells[4]) <= 1
+    marked = [t for t in report["targets"] if t["met"] is not None]
+    assert len(marked) == 3 and page.count("**met**") + page.count("**missed**") == len(marked)
+    assert out.with_name("perf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(out) in run.stdout and "| corpus | sentences |" in run.stdout
+    assert all(f"perf: {name} {perf.QUICK_SIZES[0]}: done" in run.stderr for name in perf.PIPELINES)
+    assert results_untouched
+
+
+def test_quick_mode_refuses_to_write_the_results_page():
+    run = _qa("bench", "perf", "--quick", "--out", "bench/RESULTS.md", timeout=60)
+    assert run.returncode == 2 and "not results" in run.stderr
+    run = _qa("bench", "perf", "--sizes", "ten", timeout=60)
+    assert run.returncode == 2 and "--sizes" in run.stderr
+
+
+def test_corpora_are_exact_prefixes_of_one_sequence_of_distinct_sentences():
+    data = _data()
+    if data is None:
+        pytest.skip("the public benchmark data (../shared/data) is not here")
+    small, info = perf.corpus(data, "300")
+    big, big_info = perf.corpus(data, "4000")
+    def count(arts):
+        return sum(len(sentences.spans(a.text)) for a in arts)
+
+    assert count(small) == info["sentences"] == 300 and count(big) == big_info["sentences"] == 4000
+    assert [a.doc_id for a in small[:-1]] == [a.doc_id for a in big[: len(small) - 1]]
+    texts = [perf._key(a.text[s:e]) for a in big[len(perf._base(data)):] for s, e in sentences.spans(a.text)]
+    assert len(texts) == len(set(texts))
+    assert sum(perf._words(t) < perf.MIN_WORDS for t in texts) <= len(texts) // 100  # re-splitting a page can differ
+    base, base_info = perf.corpus(data, "base")
+    _, truth = benchmarks.multihop(data)
+    facts = {clean.normalize(e["fact"]) for t in truth.values() for e in t["evidence_list"]}
+    body = "\n".join(a.text for a in base)
+    assert base_info["copied_sentences"] == 0 and sum(perf._key(f) in perf._key(body) for f in facts) >= 0.95 * len(facts)
+
+
+def test_langchain_recall_rule():
+    assert perf.contained_recall(["x", "The GOLD  fact. And more."], ["gold fact.", "absent"]) == 0.5
+    assert perf.contained_recall(["gold"], ["gold fact."]) == 0.0  # a piece of the fact is not the fact
