@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from qa.types import ABSTAIN, Hit
 
-KEY = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S?\d+)*)\s*\]", re.I)
-KEY_ID = re.compile(r"S?(\d+)", re.I)
+KEY = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S?\d+)*)\s*\]", re.IGNORECASE)
+KEY_ID = re.compile(r"S?(\d+)", re.IGNORECASE)
 
 # the structured-output schema; strict servers need every property listed as required
 SCHEMA = {
@@ -33,7 +33,7 @@ SCHEMA = {
 }
 JSON_FORMAT = ('Reply with JSON only, in this shape: {"abstain": false, "claims": [{"text": <a sentence of your '
                'answer>, "keys": [<the keys of the evidence sentences that support it>]}]}; when the evidence '
-               f'does not answer, {{"abstain": true, "claims": []}}.')
+               'does not answer, {"abstain": true, "claims": []}.')
 TEXT_FORMAT = "Reply with plain sentences, each ending in its keys."
 
 
@@ -46,7 +46,7 @@ class Evidence:
     hits: dict[str, Hit]  # "S1" -> the sentence behind it
 
     @classmethod
-    def of(cls, hits: list[Hit]) -> "Evidence":
+    def of(cls, hits: list[Hit]) -> Evidence:
         return cls(f"evidence-{secrets.token_hex(4)}", {f"S{i}": h for i, h in enumerate(hits, 1)})
 
     def render(self) -> str:
@@ -67,7 +67,9 @@ def parse(output: str) -> tuple[bool, list[RawClaim]]:
         claims = []
         for c in data["claims"]:
             if isinstance(c, dict) and isinstance(c.get("text"), str):
-                keys = [k for k in c.get("keys") or [] if isinstance(k, str)]
+                keys = c.get("keys")
+                keys = [keys] if isinstance(keys, str) else keys if isinstance(keys, list) else []  # "S1", true, {...}
+                keys = [k for k in keys if isinstance(k, str)]
                 text, inline = strip_keys(c["text"])
                 claims.append(RawClaim(text, _norm(keys) + inline))
         claims = [c for c in claims if c.text]

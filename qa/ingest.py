@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,11 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 MIN_ARTICLE_WORDS = 5  # what an HTML page must yield to count as an article (not a menu or a footer)
+# well-formed multi-byte UTF-8 sequences: text that has them and still fails to decode is broken UTF-8
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
+# and dropped with it, so they are closed at once
+_VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
 
 
 def doc_id(text: str) -> str:
@@ -36,7 +42,10 @@ def expand(sources: list[str]) -> list[str]:
             continue
         path = Path(src)
         if path.is_dir():
-            out.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found = [str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            if not found:
+                raise InputError(f"{src}: no {', '.join(sorted(SUFFIXES))} files in this folder; give article files.")
+            out.extend(found)
         elif path.exists():
             out.append(src)
         else:
@@ -57,12 +66,17 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}.")
-    size = path.stat().st_size
-    if size > settings.max_file_bytes:
-        raise InputError(
-            f"{source}: {size:,} bytes is over the {settings.max_file_bytes:,}-byte limit; split it or raise QA_MAX_FILE_BYTES."
-        )
-    raw = path.read_bytes()
+    if path.exists() and not path.is_file():  # a pipe or a device would block the read or never end
+        raise InputError(f"{source}: not a regular file; give a saved article file.")
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_bytes:
+            raise InputError(
+                f"{source}: {size:,} bytes is over the {settings.max_file_bytes:,}-byte limit; split it or raise QA_MAX_FILE_BYTES."
+            )
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{source}: cannot read the file ({e.strerror or type(e).__name__}); check the path and its permissions.") from None
     if suffix in HTML_SUFFIXES:
         yield from_html(raw, source=source)
     elif suffix in JSON_SUFFIXES:
@@ -74,7 +88,7 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
 def decode(raw: bytes, source: str) -> str:
     """UTF-8 (with or without BOM), else the detected encoding (Latin-1, cp1252, ...); binary is refused."""
     if not raw.strip():
-        raise InputError(f"{source}: the file is empty; nothing to ingest.")
+        raise InputError(f"{source}: the file is empty (or only spaces); give a file with article text.")
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{source}: looks like a binary file, not text; give a .txt, .md, .html or .json article.")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -84,8 +98,10 @@ def decode(raw: bytes, source: str) -> str:
             raise InputError(f"{source}: broken UTF-16 text; save it as UTF-8 and try again.") from None
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        if _UTF8_MULTIBYTE.search(raw):  # UTF-8 with broken bytes, not another encoding: do not guess
+            line = raw.count(b"\n", 0, e.start) + 1
+            raise InputError(f"{source}:{line}: invalid UTF-8 (byte {e.start:,}); fix that line or save the file as UTF-8.") from None
     western = _western(raw)
     if western is not None:
         return western
@@ -120,7 +136,8 @@ def from_text(text: str, source: str = "", title: str = "", url: str = "", publi
         title, pars = clean.split_title(pars, markdown=markdown)
     body = clean.body(pars)
     if not body:
-        raise InputError(f"{source or 'text'}: no article text left after cleaning; is the file empty?")
+        raise InputError(f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
+                         "or page chrome); give it the article's text.")
     return Article(doc_id=doc_id(body), title=title, text=body, source=source, url=url, published_at=published_at)
 
 
@@ -130,12 +147,12 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
 
     html = decode(raw, source) if isinstance(raw, bytes) else raw
     doc = trafilatura.bare_extraction(
-        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
+        _visible(html), url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
         # dates from the page's metadata and markup only, not guessed from text such as "Copyright 2024"
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or len((doc.text or "").split()) < MIN_ARTICLE_WORDS:
-        raise InputError(f"{source or url or 'page'}: no article text found in the HTML; is it an article page?")
+        raise InputError(f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index.")
     return from_text(
         doc.text,
         source=doc.sitename or source or url,
@@ -143,6 +160,20 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         url=url or doc.url or "",
         published_at=doc.date or "",
     )
+
+
+def _visible(html: str):
+    """The page as a browser shows it: void elements closed, <template> and [hidden] elements (never
+    rendered, so never read by a person) left out. An lxml tree, or the string if it does not parse."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(_VOID.sub(r"<\1\2></\1>", html))
+    if tree is None:
+        return html
+    for el in tree.xpath("//template | //*[@hidden]"):
+        if el.getparent() is not None:
+            el.drop_tree()
+    return tree
 
 
 def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
@@ -182,6 +213,8 @@ def _parse(text: str, where: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{where}: malformed JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it and re-run.") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply to be article records; give objects with 'title' and 'text'.") from None
 
 
 def _from_url(url: str, settings: Settings) -> Iterator[Article]:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
 
-SECRET = "sk-test-never-show-this-key-0123456789"
+SECRET = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py)
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)>'
 
 

@@ -16,7 +16,7 @@ from fake_openai import FakeOpenAI
 from test_app import app_server, get
 from test_llm import claims_json, key_of
 
-KEY = "sk-test-" + os.urandom(8).hex()
+KEY = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py)
 CLAIM = "400 ISIS fighters died in the battle for Palmyra."
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 PAUSE = 0.25  # s between two streamed pieces: long enough for the page to show each one

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, ROOT
 from fake_openai import FakeOpenAI
 
 from qa import ABSTAIN
@@ -18,7 +18,7 @@ from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
 from qa.library import Library
 
-KEY = "sk-test-" + os.urandom(6).hex()
+KEY = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py): it must show up nowhere
 
 
 def key_of(body: dict, fragment: str) -> str:
@@ -238,7 +238,7 @@ def test_map_reduce_summary_keeps_its_citations(palmyra, server):
 def test_cli_ask_json_in_llm_mode(palmyra, server):
     server.reply(lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS fighters")])))
     env = {**os.environ, "QA_DATA_DIR": str(palmyra.settings.data_dir), "PYTHONPATH": str(ROOT),
-           "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model"}
+           "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model", "QA_MODE": "auto"}
     out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
@@ -265,7 +265,7 @@ def test_readme_runnable_script_runs(palmyra, server, tmp_path):
     server.default = {"content": lambda b: claims_json(("Palmyra is a site of outstanding universal value.",
                                                         [key_of(b, "outstanding universal value")]))}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY,
-           "QA_MODEL": "test-model"}
+           "QA_MODEL": "test-model", "QA_MODE": "auto"}
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
@@ -275,7 +275,7 @@ def test_readme_runnable_script_runs(palmyra, server, tmp_path):
 def test_cli_stream_prints_tokens_then_the_checked_answer(palmyra, server):
     server.reply(lambda b: f"400 ISIS fighters died in the battle for Palmyra. [{key_of(b, '400 ISIS fighters')}]", stream_chunks=5)
     env = {**os.environ, "QA_DATA_DIR": str(palmyra.settings.data_dir), "PYTHONPATH": str(ROOT),
-           "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model"}
+           "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model", "QA_MODE": "auto"}
     out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--stream"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
