@@ -13,10 +13,13 @@ import re
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+TOKENS = "tokens.json"
+READ_BATCH = 5000  # sentences read from the store per call when the index grows
 _local = threading.local()  # a Snowball stemmer is not safe to share between threads
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
 
@@ -41,20 +44,21 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class KeywordIndex:
-    def __init__(self, ids: list[str], model) -> None:
+    def __init__(self, ids: list[str], model, tokens: dict[str, list[str]] | None = None) -> None:
         self.ids = ids
         self.model = model  # bm25s.BM25, or None for an empty library
         self.doc_of = np.array([i.rsplit(":", 1)[0] for i in ids])
+        self.tokens = tokens  # id -> its words; kept on disk so the next generation tokenizes only what is new
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> "KeywordIndex":
+    def build(cls, ids: list[str], tokens: dict[str, list[str]]) -> KeywordIndex:
         import bm25s
 
         if not ids:
-            return cls([], None)
+            return cls([], None, {})
         model = bm25s.BM25()
-        model.index(tokenize(texts), show_progress=False)
-        return cls(ids, model)
+        model.index([tokens[i] for i in ids], show_progress=False)
+        return cls(ids, model, {i: tokens[i] for i in ids})
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(f"{folder.name}.{uuid.uuid4().hex}.tmp")
@@ -62,13 +66,14 @@ class KeywordIndex:
         if self.model is not None:
             self.model.save(str(tmp))
         (tmp / "ids.json").write_text(json.dumps(self.ids))
+        (tmp / TOKENS).write_text(json.dumps(self.tokens or {}))
         try:
             tmp.rename(folder)  # a reader sees the whole index or none
         except OSError:  # another process saved the same generation first: theirs is as good
             shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, folder: Path) -> KeywordIndex:
         import bm25s
 
         ids = json.loads((folder / "ids.json").read_text())
@@ -91,15 +96,39 @@ class KeywordIndex:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
-def open_index(folder: Path, generation: str, source) -> KeywordIndex:
-    """The index for this generation: loaded from disk when there, else built from `source()`
-    (-> ids, texts), saved, and older generations removed."""
+def open_index(folder: Path, generation: str, ids: Callable[[], list[str]],
+               texts: Callable[[list[str]], list[str]]) -> KeywordIndex:
+    """The index for this generation: loaded from disk when there, else built and saved, and older
+    generations removed. `ids()` lists the sentences the library holds now; `texts(ids)` reads those
+    sentences. Only sentences the previous generation did not have are read and tokenized: adding one
+    article to a large library costs that article, not the library."""
     path = folder / (generation or "empty")
     if (path / "ids.json").exists():
         return KeywordIndex.load(path)
-    index = KeywordIndex.build(*source())
+    wanted = ids()
+    known = _previous_tokens(folder, path)
+    new = [i for i in wanted if i not in known]
+    for b in range(0, len(new), READ_BATCH):
+        part = new[b : b + READ_BATCH]
+        known.update(zip(part, tokenize(texts(part))))
+    index = KeywordIndex.build(wanted, known)
     index.save(path)
+    index.tokens = None  # on disk now; not needed to search
     for old in folder.iterdir():
         if old != path and old.is_dir() and not old.name.endswith(".tmp"):
             shutil.rmtree(old, ignore_errors=True)
     return index
+
+
+def _previous_tokens(folder: Path, current: Path) -> dict[str, list[str]]:
+    """The words of every sentence in the newest earlier generation saved here ({} if none)."""
+    if not folder.is_dir():
+        return {}
+    saved = [d for d in folder.iterdir() if d != current and (d / TOKENS).is_file() and not d.name.endswith(".tmp")]
+    if not saved:
+        return {}
+    newest = max(saved, key=lambda d: (d / TOKENS).stat().st_mtime)
+    try:
+        return json.loads((newest / TOKENS).read_text())
+    except (OSError, ValueError):  # removed by another process meanwhile, or cut short: start afresh
+        return {}

@@ -35,13 +35,18 @@ class Retriever:
             if gen == self._generation:
                 return
             self.docs = {d.doc_id: d for d in self.store.documents_info()}
-            self._keyword = keyword.open_index(self.keyword_dir, gen, self._committed_sentences)
+            self._keyword = keyword.open_index(self.keyword_dir, gen, self._committed_ids, self._texts)
             self._generation = gen
 
-    def _committed_sentences(self) -> tuple[list[str], list[str]]:
-        ids, texts = self.store.all_sentences()
-        keep = [i for i, sid in enumerate(ids) if sid.rsplit(":", 1)[0] in self.docs]
-        return [ids[i] for i in keep], [texts[i] for i in keep]
+    def _committed_ids(self) -> list[str]:
+        """Ids of the sentences of every document on record: a sentence stored by an ingestion that
+        died before its document record was written is not searched."""
+        return [f"{d}:{n}" for d in sorted(self.docs) for n in range(self.docs[d].sentences)]
+
+    def _texts(self, ids: list[str]) -> list[str]:
+        sents, _ = self.store.get_sentences(ids)
+        text = {s.id: s.text for s in sents}
+        return [text.get(i, "") for i in ids]
 
     def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None) -> list[Hit]:
         """The k best sentences, best first; `similarity` is the exact cosine for every hit."""

@@ -130,16 +130,6 @@ class Store:
         vecs = np.asarray(got["embeddings"], dtype=np.float32)[order] if vectors and sents else None
         return [sents[i] for i in order], vecs
 
-    def all_sentences(self) -> tuple[list[str], list[str]]:
-        """(ids, texts) of every sentence, paged: what the keyword index is built from."""
-        ids, texts = [], []
-        total = self.sentences.count()
-        for offset in range(0, total, self.batch):
-            got = self.sentences.get(include=["documents"], limit=self.batch, offset=offset)
-            ids += got["ids"]
-            texts += got["documents"]
-        return ids, texts
-
     def nearest(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity) of the k nearest sentences; k must not exceed the number
         stored (the caller knows it from the document records, so no count() round trip here)."""

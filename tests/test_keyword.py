@@ -1,0 +1,76 @@
+"""The keyword index: same words as bm25s's own tokenizer, and a new generation reads only new sentences."""
+
+import bm25s
+import pytest
+import Stemmer
+
+from qa import keyword
+
+TEXTS = {
+    "a:0": "About 400 ISIS fighters died in the battle for Palmyra, the Observatory said.",
+    "a:1": "UNESCO calls Palmyra a site of outstanding universal value.",
+    "b:0": "Russian air strikes supported the Syrian army's advance.",
+    "b:1": "The fighters had held the city since May last year.",
+}
+
+
+def test_tokens_are_bm25s_tokens():
+    texts = [*TEXTS.values(), "", "A an THE of", "Don't stop-words: it's 2016's café — naïve résumé!"]
+    expected = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
+                              show_progress=False)
+    assert keyword.tokenize(texts) == expected
+
+
+class Reader:
+    """The store's side of open_index: which sentences exist, and their texts (recording each read)."""
+
+    def __init__(self, ids):
+        self.ids, self.reads = list(ids), []
+
+    def list(self):
+        return self.ids
+
+    def texts(self, ids):
+        self.reads.append(list(ids))
+        return [TEXTS[i] for i in ids]
+
+
+def test_a_new_generation_reads_only_new_sentences(tmp_path):
+    first = Reader(["a:0", "a:1"])
+    keyword.open_index(tmp_path, "g1", first.list, first.texts)
+    assert first.reads == [["a:0", "a:1"]]
+
+    grown = Reader(["a:0", "a:1", "b:0", "b:1"])
+    index = keyword.open_index(tmp_path, "g2", grown.list, grown.texts)
+    assert grown.reads == [["b:0", "b:1"]]  # a's sentences came from g1's saved words
+    assert [p.name for p in tmp_path.iterdir()] == ["g2"]  # the old generation is gone
+
+    fresh = Reader(grown.ids)
+    rebuilt = keyword.open_index(tmp_path / "fresh", "g2", fresh.list, fresh.texts)
+    for q in ("How many fighters died?", "What value does UNESCO see in Palmyra?", "air strikes"):
+        assert index.search(q, 4) == rebuilt.search(q, 4), q  # same scores as a build from scratch
+
+
+def test_removal_reads_nothing_and_forgets_the_document(tmp_path):
+    both = Reader(TEXTS)
+    keyword.open_index(tmp_path, "g1", both.list, both.texts)
+    only_b = Reader(["b:0", "b:1"])
+    index = keyword.open_index(tmp_path, "g2", only_b.list, only_b.texts)
+    assert only_b.reads == []
+    assert all(not i.startswith("a:") for i, _ in index.search("Palmyra fighters UNESCO", 4))
+    assert index.search("fighters", 4)[0][0] == "b:1"
+
+
+def test_reopening_a_generation_loads_it(tmp_path):
+    r = Reader(TEXTS)
+    built = keyword.open_index(tmp_path, "g1", r.list, r.texts)
+    again = Reader(TEXTS)
+    loaded = keyword.open_index(tmp_path, "g1", again.list, again.texts)
+    assert again.reads == []
+    assert loaded.search("Palmyra", 4) == built.search("Palmyra", 4)
+
+
+@pytest.mark.parametrize("query", ["", "the of and", "zzzz-unknown"])
+def test_queries_without_known_words_find_nothing(tmp_path, query):
+    r = Reader(TEXTS)
+    assert keyword.open_index(tmp_path, "g1", r.list, r.texts).search(query, 4) == []
