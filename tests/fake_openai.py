@@ -9,6 +9,8 @@ replays scripted replies in order and logs every request. The real `openai` clie
         server.reply("x", delay=5)              # answers after 5 s (a timeout)
         server.reply("partial", truncate=True)  # a stream cut off before [DONE]
         server.reply('{"claims": [', finish="length")  # a reply cut off at the token limit
+        server.raw(b"<html>Bad gateway</html>")  # HTTP 200 with a body that is not the API's JSON
+        server.drop()                           # the connection closed without a response
         server.requests                          # what the client sent (parsed JSON bodies)
 """
 
@@ -45,6 +47,12 @@ class FakeOpenAI:
     def fail(self, status: int, message: str = "scripted failure") -> None:
         self.replies.append({"status": status, "message": message})
 
+    def raw(self, body: bytes, content_type: str = "text/html") -> None:
+        self.replies.append({"raw": body, "content_type": content_type})
+
+    def drop(self) -> None:
+        self.replies.append({"drop": True})
+
     def _next(self) -> dict:
         with self._lock:
             if self.replies:
@@ -78,6 +86,11 @@ class FakeOpenAI:
                     time.sleep(r["delay"])
                 if "status" in r:
                     return self._json(r["status"], {"error": {"message": r["message"], "type": "server_error"}})
+                if r.get("drop"):
+                    self.close_connection = True
+                    return
+                if "raw" in r:
+                    return self._raw(200, r["content_type"], r["raw"])
                 if callable(r.get("content")):  # a reply computed from the request
                     r = {**r, "content": r["content"](body)}
                 if body.get("stream"):
@@ -85,9 +98,11 @@ class FakeOpenAI:
                 self._json(200, _completion(body, r["content"], r.get("finish", "stop")))
 
             def _json(self, status, obj):
-                data = json.dumps(obj).encode()
+                self._raw(status, "application/json", json.dumps(obj).encode())
+
+            def _raw(self, status, content_type, data):
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

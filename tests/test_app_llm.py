@@ -106,6 +106,17 @@ def test_api_model_timeout_is_its_message_without_the_key(client, model):
     assert KEY not in str(e.value)
 
 
+def test_api_model_server_error_is_its_message_without_the_key(client, model, server):
+    model.fail(500, f"upstream failure for key {KEY}")  # a server that echoes the key back
+    with pytest.raises(Exception, match=r"failed with HTTP 500 after 0 retries: try again later") as e:
+        client.predict(FIGHTERS_Q, api_name="/ask")
+    assert KEY not in str(e.value)
+    got = client.predict(FIGHTERS_Q, api_name="/ask")  # the next question is answered as before
+    assert "400" in got["answer"] and got["claims"][0]["support"] == "supported"
+    log = (server[1].parent / "server.log").read_text()
+    assert KEY not in log
+
+
 def test_page_names_the_model_and_never_shows_the_key(server):
     for path in ("", "config", "gradio_api/info"):
         body = get(server[0] + path)
