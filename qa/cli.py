@@ -340,7 +340,7 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001  the last line of defence: one line, never a traceback
         if os.environ.get("QA_DEBUG"):
             raise
-        print(f"Error: {type(e).__name__}: {e} (set QA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        print(f"Error: {type(e).__name__}: {' '.join(str(e).split())} (set QA_DEBUG=1 to see the traceback)", file=sys.stderr)
         sys.exit(1)
 
 

@@ -10,6 +10,7 @@ import functools
 import html
 import os
 import re
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -544,4 +545,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--data-dir", default=None, help="index folder (default: $QA_DATA_DIR or the per-user data dir)")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.data_dir)
+    try:
+        serve(args.host, args.port, args.data_dir)
+    except QAError as e:
+        sys.exit(f"Error: {e}")
+    except Exception as e:  # start-up failed (the index, the port): one line, as `qa serve` says it
+        if os.environ.get("QA_DEBUG"):
+            raise
+        sys.exit(f"Error: {type(e).__name__}: {' '.join(str(e).split())} (set QA_DEBUG=1 to see the traceback)")

@@ -113,6 +113,50 @@ def test_two_asks_at_once_both_answer(client, server):
     assert "outstanding universal value" in unesco["citations"][0]["text"]
 
 
+ROUNDS, ASKS, RECORDS = 2, 8, 20
+
+
+def test_eight_asks_and_an_ingestion_at_once_through_the_api(client, server, tmp_path):
+    """Each round: 8 /ask calls and one /ingest of a 20-article JSONL upload, all sent at once by separate
+    clients. Every answer is right, the ingestion adds all 20, nothing that was stored goes missing, and the
+    whole thing finishes (no deadlock). The numbers are printed: runs, failures, articles lost."""
+    from gradio_client import Client, handle_file
+
+    def docs() -> set[str]:
+        env = {**os.environ, "QA_DATA_DIR": str(server[1]), "PYTHONPATH": str(ROOT)}
+        out = subprocess.run([sys.executable, "-m", "qa.cli", "docs", "--json"], capture_output=True, text=True,
+                             env=env, timeout=120, check=False)
+        assert out.returncode == 0, out.stderr
+        return {d["doc_id"] for d in json.loads(out.stdout)}
+
+    before, failures, t0 = docs(), [], time.monotonic()
+    clients = [Client(server[0], verbose=False) for _ in range(ASKS + 1)]
+    for r in range(ROUNDS):
+        batch = tmp_path / f"round{r}.jsonl"
+        batch.write_text("\n".join(json.dumps({"title": f"Ferry report {r}-{i}", "text": f"The ferry carried {100 * r + i + 7} "
+                                               f"passengers to the island on day {i} of round {r}, the harbour master said."})
+                                   for i in range(RECORDS)))
+        with ThreadPoolExecutor(ASKS + 1) as pool:
+            ingestion = pool.submit(clients[0].predict, [handle_file(str(batch))], "", "", "", api_name="/ingest")
+            asks = [pool.submit(c.predict, FIGHTERS_Q, api_name="/ask") for c in clients[1:]]
+            for f in [ingestion, *asks]:
+                try:
+                    f.result(timeout=300)  # a deadlock shows up here
+                except Exception as e:  # noqa: BLE001  counted, then reported by the asserts below
+                    failures.append(repr(e))
+        report = ingestion.result() if ingestion.exception() is None else {"added": [], "failed": [failures[-1]]}
+        assert len(report["added"]) == RECORDS and not report["failed"], report
+        for a in (f.result() for f in asks if f.exception() is None):
+            if not ("400" in a["answer"] and a["citations"][0]["text"].startswith(FIGHTERS_SENTENCE)):
+                failures.append(f"wrong answer: {a['answer']!r}")
+    after = docs()
+    lost = before - after
+    print(f"\npage API concurrency: {ROUNDS} rounds x ({ASKS} /ask + 1 /ingest of {RECORDS}), "
+          f"{ROUNDS * (ASKS + 1)} calls, {len(failures)} failures, {len(lost)} articles lost, "
+          f"{len(after) - len(before)} added, {time.monotonic() - t0:.1f} s")
+    assert failures == [] and lost == set() and len(after) == len(before) + ROUNDS * RECORDS
+
+
 def test_errors_come_back_as_their_one_line_message(client):
     with pytest.raises(Exception, match="question is empty"):
         client.predict("   ", api_name="/ask")
