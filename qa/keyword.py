@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-TOKENS = "tokens.json"
+TOKENS = "tokens-1.json"  # the words saved per sentence; a new name when what is indexed changes
 READ_BATCH = 5000  # sentences read from the store per call when the index grows
 _local = threading.local()  # a Snowball stemmer is not safe to share between threads
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
