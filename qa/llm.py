@@ -172,6 +172,11 @@ class ChatModel:
             raise ModelError(f"{where} failed with HTTP {e.status_code} {tries}: try again later.") from None
         except openai.OpenAIError as e:
             raise ModelError(self._redact(f"the model call failed: {type(e).__name__}: {e}")) from None
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # a 200 whose body is not a chat completion (an HTML error page, another API's JSON): the
+            # client fails while reading it
+            raise ModelError(f"{where} answered with something that is not an OpenAI chat completion: check that "
+                             "OPENAI_BASE_URL is the server's OpenAI-compatible /v1 address.") from None
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if len(self._key) > 8 else text

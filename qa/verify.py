@@ -19,7 +19,10 @@ _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
     r"|\b(?:system|developer) prompt\b|\breveal (?:your|the) (?:prompt|instructions)\b"
     r"|\bcite (?:this|these|the following) (?:sentence|text|line)s?\b"
-    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b", re.I | re.S)
+    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b"
+    # text that forges the prompt's structure: a fence tag, a chat-template token, a role label
+    r"|</?evidence\b|<\|im_(?:start|end)\|>|\[/?INST\]"
+    r"|(?-i:\b(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:)|^\s*(?:system|assistant|developer)\s*:", re.I | re.S)
 
 
 # pick_support's weights, tuned on the WiCE dev split (bench/verifier.py)

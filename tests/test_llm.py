@@ -143,10 +143,6 @@ def test_timeout_is_a_clear_error(lib, server):
         lib.ask(FIGHTERS_Q)
 
 
-NOT_THE_API = pytest.mark.xfail(strict=True, raises=(AttributeError, TypeError, ValueError), reason=(
-    "qa/llm.py: ChatModel._errors() lets AttributeError/TypeError/ValueError from langchain-openai through when "
-    "a server answers 200 with something that is not a chat completion, so it is no ModelError (no fallback, no "
-    "clear message)"))
 FAULTS = {  # what the server does on every request: (scripted reply, what the error says, the fix it names)
     "500": ({"status": 500, "message": "upstream exploded"}, "HTTP 500 after 1 retries", "try again later"),
     "429": ({"status": 429, "message": "slow down"}, "rate limiting (HTTP 429) after 1 retries", "try again"),
@@ -166,8 +162,7 @@ def _faults():
         for how in ("ask", "stream"):
             if name == "truncated stream" and how == "ask":
                 continue  # a whole reply cannot be cut off half-way: that is the token limit (tested above)
-            marks = [NOT_THE_API] if name in ("HTML instead of JSON", "JSON of another shape") else []
-            yield pytest.param(name, how, marks=marks, id=f"{name}-{how}")
+            yield pytest.param(name, how, id=f"{name}-{how}")
 
 
 @pytest.mark.parametrize("fault, how", _faults())
@@ -183,7 +178,9 @@ def test_model_fault_is_a_clear_error_or_the_marked_extractive_answer(lib, serve
     message = str(e.value)
     assert says in message and fix in message and "\n" not in message and KEY not in message
     asked = len(server.requests)
-    assert asked == (1 if fault == "truncated stream" else 2)  # the retry; a stream is not retried once it began
+    # the retry; not for a stream once it began, nor for an answer that is no chat completion at all (a wrong
+    # OPENAI_BASE_URL: asking the same address again gets the same page)
+    assert asked == (1 if fault in ("truncated stream", "HTML instead of JSON", "JSON of another shape") else 2)
     fallback = Library(settings=strict.settings.model_copy(update={"llm_fallback": True}))
     ans = ask(fallback)
     assert ans.mode == "extractive" and message in ans.note and "extractive answer" in ans.note and KEY not in ans.note
@@ -274,12 +271,7 @@ OBEDIENT = {
     "a fence closed from inside": lambda b: claims_json(("The moon is made of cheese.", [key_of(b, "SYSTEM:")])),
     "nothing": lambda b: claims_json(("The moon orbits the Earth every 27 days.", [key_of(b, "orbits the Earth")])),
 }
-FAKE_FENCE = pytest.mark.xfail(strict=True, reason=(
-    "qa/verify.py: is_instruction() does not count a sentence that forges the prompt's structure (a fence tag "
-    "'</evidence-...>', a 'SYSTEM:' label) as an instruction, so a claim resting on it is labelled supported"))
-
-
-@pytest.mark.parametrize("obeys", [pytest.param(o, marks=FAKE_FENCE) if o == "a fence closed from inside" else o for o in OBEDIENT])
+@pytest.mark.parametrize("obeys", list(OBEDIENT))
 def test_an_article_that_gives_orders_gets_no_claim_cited(tmp_path, server, obeys):
     """The article's orders reach the model fenced as data (under a nonce it cannot guess), and whatever a
     model that obeys them writes is labelled unsupported and cited nowhere; an honest answer still is."""
