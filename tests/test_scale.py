@@ -280,8 +280,6 @@ def test_chroma_url_that_nothing_answers_is_one_line(tmp_path):
     assert app.returncode == 1 and "Traceback" not in app.stderr and len(app.stderr.strip().splitlines()) == 1, app.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="qa/store.py: Store.__init__ lets chromadb's ValueError('Could not connect to a "
-                   "Chroma server...') through; it should be a ConfigError naming QA_CHROMA_URL and the fix")
 def test_chroma_url_that_nothing_answers_names_the_url_and_the_fix(tmp_path):
     url = _nothing_listening()
     out = qa("docs", data_dir=tmp_path, chroma=url)
