@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(20_000_000, description="Largest file or page accepted for ingestion.")
     max_sentence_chars: int = Field(600, description="Longer 'sentences' (no punctuation) are cut at spaces.")
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")
+    page_urls: Literal["auto", "on", "off"] = Field(
+        "auto", description="Whether the web page fetches URLs users give it; auto: only when it listens on loopback "
+        "(a page open to a network would fetch internal addresses for whoever asks).")
 
     # -- the chat model (any OpenAI-compatible server) --------------------------------------------
     mode: Literal["auto", "extractive", "llm"] = Field(

@@ -180,9 +180,15 @@ def _tracker(progress):
 
 
 class Page:
-    def __init__(self, lib: Library):
+    def __init__(self, lib: Library, fetch_urls: bool = True):
         self.lib = lib
         self.settings = lib.settings
+        self.fetch_urls = fetch_urls  # off when the page is open to a network (QA_PAGE_URLS)
+
+    def _may_fetch(self) -> None:
+        if not self.fetch_urls:
+            raise InputError("this page does not fetch URLs: it listens beyond 127.0.0.1, and a fetch would reach the "
+                             "server's own network. Upload the page's HTML instead, or set QA_PAGE_URLS=on (docs/deploy.md).")
 
     # ask and summarize
 
@@ -287,6 +293,7 @@ class Page:
         found = [u for u in (urls or "").split() if u]
         if not found or not all(ingest.is_url(u) for u in found):
             raise gr.Error("Give one or more http(s) URLs, separated by spaces or new lines.")
+        self._may_fetch()
         return self._added(self.lib.ingest(found, progress=_tracker(progress)))
 
     @_shown
@@ -347,6 +354,7 @@ class Page:
         links = (urls or "").split()
         report.failed += [(u, f"{u}: not an http(s) URL") for u in links if not ingest.is_url(u)]
         if any(ingest.is_url(u) for u in links):
+            self._may_fetch()
             report = _merged(report, self.lib.ingest([u for u in links if ingest.is_url(u)]))
         if (text or "").strip():
             article = ingest.from_text(text, source="pasted", title=(title or "").strip())
@@ -419,9 +427,9 @@ UI = {"api_visibility": "private"}  # the page's own events: not part of the API
 WRITE = {"concurrency_id": "write", "concurrency_limit": 1}  # one ingestion or deletion at a time
 
 
-def build(lib: Library) -> gr.Blocks:
+def build(lib: Library, fetch_urls: bool = True) -> gr.Blocks:
     """The page over one Library (shared by every visitor; it has its own locks)."""
-    page = Page(lib)
+    page = Page(lib, fetch_urls)
     with gr.Blocks(title="qa: cited answers from news articles", analytics_enabled=False,
                    delete_cache=(3600, 86400)) as demo:
         _api(page)  # first, so the endpoints get their plain names
@@ -526,10 +534,15 @@ def _api(page: Page) -> None:
     gr.Button(visible=False).click(page.api_ingest, [files, urls, text, title], report, api_name="ingest", **WRITE)
 
 
+def fetches_urls(host: str, setting: str) -> bool:
+    """QA_PAGE_URLS: on, off, or auto (only a page bound to loopback fetches what its users type)."""
+    return setting == "on" or (setting == "auto" and (host in ("localhost", "::1") or host.startswith("127.")))
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860, data_dir: str | Path | None = None, block: bool = True) -> gr.Blocks:
     """Start the page on host:port (loopback unless told otherwise); requests are queued, two run at once."""
     settings = Settings()
-    demo = build(Library(data_dir, settings))
+    demo = build(Library(data_dir, settings), fetch_urls=fetches_urls(host, settings.page_urls))
     demo.queue(default_concurrency_limit=2, max_size=100)
     demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, mcp_server=False, pwa=False,
                 enable_monitoring=False, run_history=False, max_file_size=settings.max_file_bytes,

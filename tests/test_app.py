@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -288,3 +290,44 @@ def test_library_handlers(tmp_path):
     assert "Added: Pasted &lt;i&gt;" in status and len(rows) == 3
     status, rows, *_ = page.remove(rows[0][4])
     assert status.startswith("Deleted:") and len(rows) == 2
+
+
+@pytest.mark.parametrize("host, setting, fetches", [
+    ("127.0.0.1", "auto", True), ("localhost", "auto", True), ("0.0.0.0", "auto", False), ("10.0.0.7", "auto", False),
+    ("0.0.0.0", "on", True), ("127.0.0.1", "off", False),
+])
+def test_a_page_open_to_a_network_fetches_no_urls(tmp_path, host, setting, fetches):
+    """QA_PAGE_URLS: a page bound beyond loopback would fetch the server's own network for whoever asks,
+    so by default it refuses URLs (one line, the setting named) and fetches nothing."""
+    from qa.config import Settings
+    from qa.library import Library
+    from qa.serve import Page, fetches_urls, gr
+
+    assert fetches_urls(host, setting) is fetches
+    if fetches:
+        return
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"Internal\n\nA secret sentence from the intranet.")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_port}/internal"
+    try:
+        page = Page(Library(tmp_path / "data", Settings(mode="extractive")), fetch_urls=False)
+        with pytest.raises(gr.Error, match="does not fetch URLs.*QA_PAGE_URLS=on"):
+            page.add_urls(url)
+        with pytest.raises(gr.Error, match="does not fetch URLs"):
+            page.api_ingest(None, url, "", "")
+        assert hits == [] and page.lib.documents() == []
+    finally:
+        httpd.shutdown()
