@@ -11,6 +11,7 @@ the cold `qa ask` processes and writes the report after every child, so an inter
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -324,6 +325,7 @@ def child(spec_path: Path) -> None:
     log = _Progress(f"{spec['pipeline']} {spec['size']}")
     result = RUNS[spec["pipeline"]](arts, saved["questions"], Path(spec["folder"]), log)
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    result["code"] = code_version()  # other work may land while a long run goes on
     Path(spec["result"]).write_text(json.dumps(result))
 
 
@@ -337,7 +339,8 @@ def run(data: str | Path | None, sizes: list[str], quick: bool, save: Callable[[
     """Every pipeline on every corpus size; `save(report)` after each child, so partial runs keep numbers."""
     data = benchmarks.find_data(data)
     t0 = time.perf_counter()
-    report = {"quick": quick, "command": command, "commit": benchmarks._commit(), "date": dt.date.today().isoformat(),
+    report = {"quick": quick, "command": command, "commit": benchmarks._commit(), "code": code_version(),
+              "date": dt.date.today().isoformat(),
               "machine": machine(), "load_start": os.getloadavg()[0], "sizes": [], "complete": False}
     qs = questions(data, quick)
     with tempfile.TemporaryDirectory(prefix="qa-perf-") as tmp:
@@ -397,6 +400,14 @@ def cold_ask(folder: Path, question: str, runs: int = COLD_RUNS) -> list[float]:
                        check=True, capture_output=True)
         times.append(time.perf_counter() - t)
     return times
+
+
+def code_version() -> str:
+    """A hash of the qa package's source as it is now: children that ran different code differ."""
+    digest = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def du(folder: Path) -> int:
@@ -552,6 +563,13 @@ def _cold_lines(report: dict) -> list[str]:
     return out
 
 
+def _code_changes(report: dict) -> list[str]:
+    """A line when some pipeline ran other code than the run started with (work landed meanwhile)."""
+    other = [f"{name} on {_label(e['size'])} ran {p['code']}" for e in report["sizes"] for name, p in e["pipelines"].items()
+             if p["code"] != report["code"]]
+    return [f"- **the code under qa/ changed during this run**: {'; '.join(other)}"] if other else []
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -574,7 +592,8 @@ def markdown(report: dict) -> str:
         "## Absolute numbers",
         "",
         f"- command: `{report['command']}`",
-        f"- commit: {report['commit']}",
+        f"- commit: {report['commit']} (source hash of qa/: {report['code']})",
+        *_code_changes(report),
         f"- date: {report['date']}; runtime {report['seconds']:.0f} s",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, Python {m['python']}; {versions}",
         f"- load average (1 min): {report['load_start']:.2f} at the start, {report['load_end']:.2f} at the end",

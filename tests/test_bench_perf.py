@@ -59,6 +59,7 @@ def test_every_pipeline_measured_on_the_quick_corpus(quick):
         for q in queries:
             assert p[q]["n"] == perf.QUICK_QUESTIONS and 0 < p[q]["p50_ms"] <= p[q]["p95_ms"], (name, q)
         assert 0.0 <= p["recall@10"] <= 1.0, name
+        assert re.fullmatch(r"[0-9a-f]{10}", p["code"]), name  # the source each child ran
     ours = entry["pipelines"]["ours"]
     assert len(ours["cold_ask_s"]) == perf.COLD_RUNS and min(ours["cold_ask_s"]) > 0
     assert ours["open_s"] > 0 and ours["first_search_s"] > 0
