@@ -565,8 +565,8 @@ def _cold_lines(report: dict) -> list[str]:
 
 def _code_changes(report: dict) -> list[str]:
     """A line when some pipeline ran other code than the run started with (work landed meanwhile)."""
-    other = [f"{name} on {_label(e['size'])} ran {p['code']}" for e in report["sizes"] for name, p in e["pipelines"].items()
-             if p["code"] != report["code"]]
+    other = [f"{name} on {_label(e['size'])} ran {p.get('code', 'n/a')}" for e in report["sizes"]
+             for name, p in e["pipelines"].items() if p.get("code") != report.get("code")]
     return [f"- **the code under qa/ changed during this run**: {'; '.join(other)}"] if other else []
 
 
@@ -592,7 +592,7 @@ def markdown(report: dict) -> str:
         "## Absolute numbers",
         "",
         f"- command: `{report['command']}`",
-        f"- commit: {report['commit']} (source hash of qa/: {report['code']})",
+        f"- commit: {report['commit']} (source hash of qa/: {report.get('code', 'n/a')})",
         *_code_changes(report),
         f"- date: {report['date']}; runtime {report['seconds']:.0f} s",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, Python {m['python']}; {versions}",
