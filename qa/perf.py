@@ -56,10 +56,6 @@ Log = Callable[[str], None]
 #      prefixed "Copy r: ", so that no two sentences are equal (the report says how many were copies).
 
 
-def _key(s: str) -> str:
-    return " ".join(s.casefold().split())
-
-
 def _words(s: str) -> int:
     """Words with a letter or digit in them ("###" and "|" are not words)."""
     return sum(any(c.isalnum() for c in w) for w in s.split())
@@ -89,8 +85,8 @@ def _new_sentences(lines: list[str], seen: set[str], max_chars: int) -> list[lis
     for line in lines:
         line = " ".join(clean.normalize(line).split())
         new = [line[s:e] for s, e in sentences.spans(line, max_chars)]
-        new = [s for s in new if _words(s) >= MIN_WORDS and _key(s) not in seen]
-        seen.update(_key(s) for s in new)
+        new = [s for s in new if _words(s) >= MIN_WORDS and benchmarks._norm(s) not in seen]
+        seen.update(benchmarks._norm(s) for s in new)
         if new:
             out.append(new)
     return out
@@ -111,7 +107,7 @@ def articles(data: Path, max_chars: int = 600) -> Iterator[tuple[Article, int, i
         if a is not None and a.doc_id not in ids:
             ids.add(a.doc_id)
             spans = sentences.spans(a.text, max_chars)
-            seen.update(_key(a.text[s:e]) for s, e in spans)
+            seen.update(benchmarks._norm(a.text[s:e]) for s, e in spans)
             yield a, len(spans), copy
 
     for a in _base(data):
@@ -168,8 +164,8 @@ def questions(data: Path, quick: bool) -> list[dict]:
 
 def contained_recall(texts: list[str], facts: list[str], k: int = 10) -> float:
     """Share of the gold facts found whole inside some top-k retrieved text (LangChain's chunks)."""
-    top = [_key(t) for t in texts[:k]]
-    facts = list(dict.fromkeys(_key(f) for f in facts))
+    top = [benchmarks._norm(t) for t in texts[:k]]
+    facts = list(dict.fromkeys(benchmarks._norm(f) for f in facts))
     return sum(any(f in t for t in top) for f in facts) / len(facts)
 
 
