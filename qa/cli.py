@@ -20,11 +20,11 @@ DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folde
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _library(data_dir: Path | None):
+def _library(data_dir: Path | None, preload: bool = False):
     from qa.config import Settings
     from qa.library import Library
 
-    return Library(data_dir, Settings())
+    return Library(data_dir, Settings(), preload=preload)
 
 
 @app.command()
@@ -60,7 +60,7 @@ def ask(
     as_json: AsJson = False,
 ) -> None:
     """Answer a question from the articles, citing the sentences used."""
-    lib = _library(data_dir)
+    lib = _library(data_dir, preload=True)
     if stream and not as_json:
         ans = _stream(lib, question, k, doc or None)
     else:

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         "'sentence-transformers:NAME_OR_PATH', or 'openai:MODEL'.",
     )
     embedding_batch: int = Field(64, description="Sentences per embedding batch.")
+    embed_worker_chars: int = Field(
+        500_000, description="An ingestion of at least this much new text (~4,000 sentences) embeds in a worker "
+        "process while Chroma writes (0: always; a huge number: never)."
+    )
     chunk_tokens: int = Field(200, description="Most tiktoken (cl100k_base) tokens in one chunk.")
     chunk_overlap: int = Field(1, description="Sentences shared by neighbouring chunks.")
     top_k: int = Field(5, description="Candidate sentences shown with an answer.")

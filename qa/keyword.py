@@ -97,16 +97,18 @@ class KeywordIndex:
 
 
 def open_index(folder: Path, generation: str, ids: Callable[[], list[str]],
-               texts: Callable[[list[str]], list[str]]) -> KeywordIndex:
+               texts: Callable[[list[str]], list[str]], fresh: dict[str, list[str]] | None = None) -> KeywordIndex:
     """The index for this generation: loaded from disk when there, else built and saved, and older
     generations removed. `ids()` lists the sentences the library holds now; `texts(ids)` reads those
     sentences. Only sentences the previous generation did not have are read and tokenized: adding one
-    article to a large library costs that article, not the library."""
+    article to a large library costs that article, not the library. `fresh`: words of sentences this
+    process has just written (tokenized while the model embedded), which need no reading back."""
     path = folder / (generation or "empty")
     if (path / "ids.json").exists():
         return KeywordIndex.load(path)
     wanted = ids()
     known = _previous_tokens(folder, path)
+    known.update(fresh or {})
     new = [i for i in wanted if i not in known]
     for b in range(0, len(new), READ_BATCH):
         part = new[b : b + READ_BATCH]

@@ -13,23 +13,28 @@ from pathlib import Path
 
 from qa import answer, chunking, embeddings, ingest, sentences, summarize
 from qa.config import Settings
-from qa.errors import EmptyLibraryError, InputError, ModelError, NotFoundError
+from qa.errors import EmptyLibraryError, InputError, ModelError, ModelFileError, NotFoundError
 from qa.retrieve import Retriever
 from qa.store import Store
 from qa.types import Answer, Article, DocumentInfo, IngestReport, Summary
 
 # progress(done, total, what): called after each source is read and each batch is stored
 Progress = Callable[[int, int, str], None]
-EMBED_BATCH = 512  # sentences embedded together across articles: fewer, fuller model calls
+EMBED_BATCH = 2048  # sentences embedded, then stored, together across articles: fewer, fuller calls
 
 
 class Library:
-    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None):
+    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, preload: bool = False):
+        """preload: start loading the model now, in a thread, while Chroma opens (onnxruntime lets go of
+        the GIL while it loads): `qa ask` in a new process saves the model's load time. Otherwise the
+        model loads at its first use."""
         settings = settings or Settings()
         if data_dir is not None:
             settings = settings.model_copy(update={"data_dir": Path(data_dir)})
         self.settings = settings
-        self.embedder = embeddings.load(settings.embedding, settings.embedding_batch)
+        self.embedder = embeddings.Lazy(settings.embedding, settings.embedding_batch)
+        if preload:
+            threading.Thread(target=self.embedder.load, daemon=True).start()
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
         self._write = threading.Lock()
@@ -70,25 +75,55 @@ class Library:
                     report.skipped.append(self._info(a.doc_id) or _info(a, len(sentences.spans(a.text))))
                 else:
                     pending[a.doc_id] = a
-            batch: list[tuple[Article, list]] = []
-            done = 0
-            for a in pending.values():
-                with _timed(report, "split"):
-                    batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
-                if sum(len(s) for _, s in batch) >= EMBED_BATCH:
-                    done += self._store_batch(batch, report)
-                    batch = []
-                    if progress:
-                        progress(done, len(pending), "indexed")
-            if batch:
-                done += self._store_batch(batch, report)
-                if progress:
-                    progress(done, len(pending), "indexed")
+            # A large ingestion runs the model in a worker process, which embeds the next batch while this
+            # process stores the last (chromadb's writes hold the GIL, so a thread cannot overlap them). It
+            # costs ~1 s to start; only for the local model as the settings name it.
+            big = sum(len(a.text) for a in pending.values()) >= self.settings.embed_worker_chars
+            worker = big and isinstance(self.embedder, embeddings.Lazy) and self.embedder.name == embeddings.MiniLM.name
+            self._pipeline(self._batches(pending.values(), report), report, progress, len(pending), worker)
 
-    def _store_batch(self, batch: list[tuple[Article, list]], report: IngestReport) -> int:
-        texts = [s.text for _, sents in batch for s in sents]
-        with _timed(report, "embed"):
-            vectors = self.embedder.embed(texts)  # (n_sentences, dim)
+    def _batches(self, articles, report: IngestReport) -> Iterator[list[tuple[Article, list]]]:
+        """Articles with their sentences, about EMBED_BATCH sentences at a time."""
+        batch: list[tuple[Article, list]] = []
+        for a in articles:
+            with _timed(report, "split"):
+                batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
+            if sum(len(s) for _, s in batch) >= EMBED_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _pipeline(self, batches, report: IngestReport, progress: Progress | None, total: int, use_worker: bool) -> None:
+        """Embed batch i+1 (in the worker, when there is one) while batch i is stored. A worker that
+        fails is closed and the rest is embedded here."""
+        worker = _attempt(embeddings.Worker, self.settings.embedding, self.settings.embedding_batch) if use_worker else None
+        done, ready = 0, None  # ready: (batch, its vectors), not yet stored
+        try:
+            for batch in batches:
+                texts = [s.text for _, sents in batch for s in sents]
+                sent = worker is not None and _attempt(worker.submit, texts)
+                if ready:
+                    done += self._store_batch(*ready, report)
+                    if progress:
+                        progress(done, total, "indexed")
+                with _timed(report, "embed"):
+                    vectors = _attempt(worker.result) if sent else None
+                    if vectors is None:
+                        if worker is not None:
+                            worker.close()
+                            worker = None
+                        vectors = self.embedder.embed(texts)
+                    ready = (batch, vectors)
+            if ready:
+                done += self._store_batch(*ready, report)
+                if progress:
+                    progress(done, total, "indexed")
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def _store_batch(self, batch: list[tuple[Article, list]], vectors, report: IngestReport) -> int:
         rows, at = [], 0
         with _timed(report, "split"):
             for article, sents in batch:
@@ -96,7 +131,11 @@ class Library:
                 rows.append((article, sents, chunks, vectors[at : at + len(sents)]))
                 at += len(sents)
         with _timed(report, "store"):
-            report.added.extend(self.store.add(rows))
+            infos = self.store.add(rows)
+        report.added.extend(infos)
+        with _timed(report, "index"):
+            for (_, sents), info in zip(batch, infos):
+                self.retriever.remember(sents, info)
         return len(batch)
 
     def remove(self, doc_id: str) -> DocumentInfo:
@@ -215,6 +254,14 @@ def _timed(report: IngestReport, stage: str):
         yield
     finally:
         report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - t
+
+
+def _attempt(call, *args):
+    """call(*args), or None when the embedding worker behind it failed (it died, or its pipe broke)."""
+    try:
+        return call(*args)
+    except (OSError, ValueError, ModelFileError):
+        return None
 
 
 def _question(q: str) -> str:

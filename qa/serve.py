@@ -542,7 +542,8 @@ def fetches_urls(host: str, setting: str) -> bool:
 def serve(host: str = "127.0.0.1", port: int = 7860, data_dir: str | Path | None = None, block: bool = True) -> gr.Blocks:
     """Start the page on host:port (loopback unless told otherwise); requests are queued, two run at once."""
     settings = Settings()
-    demo = build(Library(data_dir, settings), fetch_urls=fetches_urls(host, settings.page_urls))
+    lib = Library(data_dir, settings, preload=True)  # the model loads as the page starts
+    demo = build(lib, fetch_urls=fetches_urls(host, settings.page_urls))
     demo.queue(default_concurrency_limit=2, max_size=100)
     demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, mcp_server=False, pwa=False,
                 enable_monitoring=False, run_history=False, max_file_size=settings.max_file_bytes,

@@ -74,3 +74,31 @@ def test_reopening_a_generation_loads_it(tmp_path):
 def test_queries_without_known_words_find_nothing(tmp_path, query):
     r = Reader(TEXTS)
     assert keyword.open_index(tmp_path, "g1", r.list, r.texts).search(query, 4) == []
+
+
+def test_words_kept_at_ingestion_are_the_words_a_rebuild_reads_back(tmp_path):
+    """Library.ingest hands the keyword index the words of what it stored (no read back); a library
+    that rebuilds the index from the store alone gets the same words for every sentence."""
+    import json
+    import shutil
+
+    from conftest import REFERENCE
+
+    from qa.ingest import from_text
+    from qa.library import Library
+
+    lib = Library(tmp_path / "lib")
+    other = from_text("Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday. Keepers caught them.",
+                      source="https://example.org/zebras")
+    lib.ingest([REFERENCE, other])
+    (kept,) = [d for d in (tmp_path / "lib" / "keyword").iterdir()]
+    words = json.loads((kept / keyword.TOKENS).read_text())
+    assert len(words) == sum(d.sentences for d in lib.documents())
+
+    shutil.rmtree(tmp_path / "lib" / "keyword")
+    again = Library(tmp_path / "lib")
+    again.retriever.refresh()
+    (rebuilt,) = [d for d in (tmp_path / "lib" / "keyword").iterdir()]
+    assert json.loads((rebuilt / keyword.TOKENS).read_text()) == words
+    (keepers,) = [s for s in lib.store.doc_sentences([other.doc_id])[0] if s.text == "Keepers caught them."]
+    assert {"keeper", "zebra", "zoo"} <= set(words[keepers.id])  # the headline's words come with it
