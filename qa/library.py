@@ -33,8 +33,9 @@ class Library:
             settings = settings.model_copy(update={"data_dir": Path(data_dir)})
         self.settings = settings
         self.embedder = embeddings.Lazy(settings.embedding, settings.embedding_batch)
-        if preload:
-            threading.Thread(target=self.embedder.load, daemon=True).start()
+        if preload:  # not a daemon: a process that exits meanwhile (say, on a store error) waits for the
+            # load to end, instead of onnxruntime aborting it from the half-built session
+            threading.Thread(target=self.embedder.load, name="qa-model-load").start()
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
         self._write = threading.Lock()

@@ -179,3 +179,25 @@ def test_embeddings_are_unit_vectors_and_rank_the_right_sentence(palmyra):
     assert vecs.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
     assert vecs[1] @ vecs[0] > vecs[2] @ vecs[0]
+
+
+def test_stale_leftovers_of_a_killed_ingestion_are_replaced(tmp_path):
+    """Records an ingestion killed before its document record left behind, under other settings (a
+    sentence split differently, one more sentence): re-ingesting writes the article as it is now."""
+    from qa import ingest
+    from qa.config import Settings
+
+    lib = Library(tmp_path)
+    (article,) = ingest.read(str(REFERENCE), Settings())
+    doc = article.doc_id
+    lib.store.sentences.add(ids=[f"{doc}:0", f"{doc}:999"], embeddings=[[0.05] * 384] * 2,
+                            documents=["stale first sentence", "stale extra sentence"],
+                            metadatas=[{"doc_id": doc, "n": 0, "start": 0, "end": 5},
+                                       {"doc_id": doc, "n": 999, "start": 0, "end": 5}])
+    report = lib.ingest([REFERENCE])
+    assert [d.doc_id for d in report.added] == [doc]
+    got = lib.store.sentences.get(where={"doc_id": doc}, include=["documents", "metadatas"])
+    assert len(got["ids"]) == report.added[0].sentences and f"{doc}:999" not in got["ids"]
+    text = lib.article(doc)
+    assert all(text[m["start"]:m["end"]] == d for d, m in zip(got["documents"], got["metadatas"]))
+    assert "400" in lib.ask(FIGHTERS_Q).answer
