@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa import memory
 from qa.config import DATA
 from qa.errors import ConfigError, ModelFileError
 
@@ -178,7 +179,7 @@ class Worker:
 
     Frames on the pipes: a 4-byte length, then a JSON list of texts (in); a 4-byte row count, then
     the rows as float32 (out), or a 0 row count and a 4-byte length with the error text. If the child
-    dies, the exit code comes back in the error and the caller embeds in-process instead."""
+    dies, `result` raises ModelFileError and the caller embeds in-process instead."""
 
     def __init__(self, spec: str, batch: int, dim: int = 384):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
@@ -240,6 +241,8 @@ def _serve(spec: str, batch: int) -> None:
             continue
         stdout.write(struct.pack("<I", len(texts)) + vectors.tobytes())
         stdout.flush()
+        del texts, vectors
+        memory.release()
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, chunking, embeddings, ingest, sentences, summarize
+from qa import answer, chunking, embeddings, ingest, memory, sentences, summarize
 from qa.config import Settings
 from qa.errors import EmptyLibraryError, InputError, ModelError, ModelFileError, NotFoundError
 from qa.retrieve import Retriever
@@ -133,6 +133,7 @@ class Library:
                 at += len(sents)
         with _timed(report, "store"):
             infos = self.store.add(rows)
+            memory.release()
         report.added.extend(infos)
         with _timed(report, "index"):
             for (_, sents), info in zip(batch, infos):
