@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -212,8 +213,6 @@ class _PeakMemory:
     in a worker process): sampled every 20 ms, and never below this process's own peak (getrusage)."""
 
     def __init__(self, every: float = 0.02):
-        import threading
-
         self.peak, self.every, self.done = 0, every, threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()

@@ -43,7 +43,7 @@ class Retriever:
     def remember(self, sentences: list[Sentence], doc: DocumentInfo) -> None:
         """The keyword words of a document's sentences as they are stored: the next index build takes
         them from here instead of reading the sentences back (100,000 sentences: 7 s, 0.3 GB less)."""
-        words = keyword.tokenize([f"{s.text}\n{_about(doc)}" for s in sentences])
+        words = keyword.tokenize([_keyword_text(s.text, doc) for s in sentences])
         with self._lock:
             self._fresh.update(zip((s.id for s in sentences), words))
 
@@ -59,7 +59,7 @@ class Retriever:
         topics: "According to TechCrunch, ...")."""
         sents, _ = self.store.get_sentences(ids)
         text = {s.id: s.text for s in sents}
-        return [f"{text.get(i, '')}\n{_about(self.docs.get(i.rsplit(':', 1)[0]))}" for i in ids]
+        return [_keyword_text(text.get(i, ""), self.docs.get(i.rsplit(":", 1)[0])) for i in ids]
 
     def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None) -> list[Hit]:
         """The k best sentences, best first; `similarity` is the exact cosine for every hit."""
@@ -89,6 +89,11 @@ class Retriever:
             for s, sim in zip(sents, sims)
         ]
         return sorted(hits, key=lambda h: -h.score)
+
+
+def _keyword_text(sentence: str, doc: DocumentInfo | None) -> str:
+    """What the keyword index reads for a sentence: its words, then its article's headline and publisher."""
+    return f"{sentence}\n{_about(doc)}"
 
 
 def _about(doc: DocumentInfo | None) -> str:

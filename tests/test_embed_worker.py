@@ -46,7 +46,7 @@ class Children:
 
 
 def workers() -> list[int]:
-    pids = [int(c) for t in Path("/proc/self/task").iterdir() for c in (t / "children").read_text().split()]
+    pids = [int(c) for c in perf._children()]
     out = []
     for pid in pids:
         try:
