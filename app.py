@@ -1,9 +1,9 @@
-"""The web page: `python app.py [--host 127.0.0.1] [--port 7860] [--data-dir DIR]` (same as `qa serve`).
+"""The web page: `python app.py [--host 127.0.0.1] [--port 7860] [--data-dir DIR]`, the same as `qa serve`."""
 
-The page itself lives in qa/serve.py, so that an installed `qa` can serve it too.
-"""
+import sys
 
-from qa.serve import main
+from qa.cli import main
 
 if __name__ == "__main__":
+    sys.argv[1:1] = ["serve"]
     main()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from qa import verify
-from qa.keyword import tokenize
+from qa.text import tokenize
 from qa.types import ABSTAIN, Answer, Claim, Hit, citations
 
 POOL = 20  # sentences considered for an answer

@@ -13,16 +13,20 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from qa import citations as cite
 from qa import prompts, verify
-from qa.chunking import count_tokens
+from qa.text import count_tokens
+from qa.config import Settings
+from qa.embeddings import Embedder
 from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
+from qa.retrieve import Retriever
+from qa.store import Store
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 
 class ModelPath:
-    def __init__(self, library):
-        self.lib = library
-        self.settings = library.settings
-        self.model = ChatModel(library.settings)
+    def __init__(self, settings: Settings, retriever: Retriever, store: Store, embedder: Embedder):
+        self.settings = settings
+        self.retriever, self.store, self.embedder = retriever, store, embedder
+        self.model = ChatModel(settings)
         self.prompts = prompts.load_all()
 
     # -- answers ---------------------------------------------------------------------------------
@@ -61,7 +65,7 @@ class ModelPath:
     def _retrieve(self, x) -> dict:
         q = x if isinstance(x, str) else x["question"]
         doc_ids = None if isinstance(x, str) else x.get("doc_ids")
-        return {"question": q, "hits": self.lib.search(q, self.settings.evidence_sentences, doc_ids)}
+        return {"question": q, "hits": self.retriever.search(q, self.settings.evidence_sentences, doc_ids)}
 
     def _evidence(self, state: dict) -> dict:
         """As many of the best sentences as fit the token budget."""
@@ -122,7 +126,7 @@ class ModelPath:
         if not valid or len(valid) < len(rc.keys):  # no key, or an invented one: not to be trusted
             return verify.UNSUPPORTED, 0.0, []
         texts = [ev.hits[key].sentence.text for key in valid]
-        vecs = self.lib.embedder.embed([rc.text, *texts])  # (1 + n, dim)
+        vecs = self.embedder.embed([rc.text, *texts])  # (1 + n, dim)
         label, score = verify.check(rc.text, texts, similarity=float((vecs[1:] @ vecs[0]).max()))
         if self.settings.llm_judge and label != verify.UNSUPPORTED:
             label = verify.stricter(label, self._judge(rc.text, texts))
@@ -141,10 +145,10 @@ class ModelPath:
         if question:
             state = self._evidence(self._retrieve({"question": question, "doc_ids": doc_ids}))
             return [self._messages(state, cite.JSON_FORMAT)] if state["evidence"].hits else []
-        self.lib.retriever.refresh()
-        ids = doc_ids or sorted(self.lib.retriever.docs)
-        sents, _ = self.lib.store.doc_sentences(ids)
-        docs = self.lib.retriever.docs
+        self.retriever.refresh()
+        ids = doc_ids or sorted(self.retriever.docs)
+        sents, _ = self.store.doc_sentences(ids)
+        docs = self.retriever.docs
         ev = cite.Evidence.of([Hit(s, 0.0, 0.0, 0.0, docs[s.doc_id].title, docs[s.doc_id].url) for s in sents])
         groups = self._groups(ev)
         calls = [self.prompts["summary_map"].messages(fence=ev.fence, sentences=n, format=cite.JSON_FORMAT,
@@ -153,6 +157,11 @@ class ModelPath:
             facts = "\n".join("- a fact of about twenty words [S1]" for _ in range(n * len(groups)))
             calls.append(self.prompts["summary_reduce"].messages(fence=ev.fence, evidence=facts, sentences=n, format=cite.JSON_FORMAT))
         return calls
+
+    def estimate(self, question: str | None, doc_ids: list[str] | None, n: int, completion_tokens: int) -> int:
+        """Prompt tokens (tiktoken) plus completion_tokens per call, over the calls not already cached."""
+        calls = self.planned_calls(question, doc_ids, n)
+        return sum(self.model.tokens(m) + completion_tokens for m in calls if not self.model.cached(m, cite.SCHEMA))
 
     # -- summaries -------------------------------------------------------------------------------
 

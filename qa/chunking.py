@@ -4,24 +4,8 @@ never depend on chunking."""
 
 from __future__ import annotations
 
-import functools
-
+from qa.text import count_tokens
 from qa.types import Chunk, Sentence
-
-
-@functools.lru_cache(maxsize=1)
-def encoding():
-    import qa.config  # noqa: F401  sets TIKTOKEN_CACHE_DIR before tiktoken looks for the file
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(texts: list[str]) -> list[int]:
-    # one call per text: encode_ordinary_batch starts a thread pool per call, which cost 20x the
-    # encoding itself for an article's worth of sentences
-    encode = encoding().encode_ordinary
-    return [len(encode(t)) for t in texts]
 
 
 def chunk(text: str, sentences: list[Sentence], max_tokens: int = 200, overlap: int = 1) -> list[Chunk]:

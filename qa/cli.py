@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from qa.config import debug
 from qa.errors import QAError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -140,7 +141,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Start the web page (http://127.0.0.1:7860): ask, summarize, add and remove articles."""
-    from qa.serve import serve as start
+    from qa.web.server import serve as start
 
     start(host, port, data_dir)
 
@@ -220,57 +221,6 @@ def eval_(
         raise typer.Exit(1)
 
 
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data (../shared/data).")
-app.add_typer(bench_app, name="bench")
-
-
-@bench_app.command("quality")
-def bench_quality(
-    quick: Annotated[bool, typer.Option("--quick", help="A few questions per benchmark: a smoke test, not results.")] = False,
-    data: Annotated[Optional[Path], typer.Option("--data", help="The data folder (default: $QA_BENCH_DATA or ../shared/data).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the report.")] = Path("evals/RESULTS.md"),
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the full report as JSON here.")] = None,
-) -> None:
-    """RGB, MultiHop-RAG, WiCE and SummEdits, dev and test, each beside a baseline; writes evals/RESULTS.md."""
-    from qa import benchmarks
-
-    command = " ".join(["qa bench quality", *(["--quick"] if quick else []), *([f"--data {data}"] if data else []),
-                        *([f"--out {out}"] if out != Path("evals/RESULTS.md") else []), *([f"--json {json_out}"] if json_out else [])])
-    report = benchmarks.run(data, quick=quick, log=lambda m: print(m, file=sys.stderr, flush=True), command=command)
-    benchmarks.write(report, out, json_out)
-    page = benchmarks.markdown(report)
-    print(page[page.index("| benchmark"):page.index("\n\n", page.index("| benchmark"))])
-    print(f"\nwrote {out} in {report['seconds']:.0f} s")
-
-
-@bench_app.command("perf")
-def bench_perf(
-    quick: Annotated[bool, typer.Option("--quick", help="One small corpus, a few questions: proves it works (under a minute), not results.")] = False,
-    sizes: Annotated[str | None, typer.Option("--sizes", help="Corpus sizes in sentences, comma-separated; 'base' is MultiHop + RGB (default: base,10000,100000; quick: 80).")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="The data folder (default: $QA_BENCH_DATA or ../shared/data).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="The report; perf.json and perf.png go beside it (default: bench/RESULTS.md; quick: a temp folder).")] = None,
-) -> None:
-    """Ingestion, latency, cold start, memory and disk of the library beside the floor and a LangChain pipeline."""
-    import tempfile
-
-    from qa import perf
-
-    chosen = [s.strip() for s in (sizes or ",".join(perf.QUICK_SIZES if quick else perf.FULL_SIZES)).split(",") if s.strip()]
-    if not chosen or any(s != "base" and not (s.isdigit() and int(s) > 0) for s in chosen):
-        raise typer.BadParameter(f"{sizes!r}: give sentence counts and/or 'base', e.g. --sizes base,10000", param_hint="--sizes")
-    out = out or (Path(tempfile.gettempdir()) / "qa-bench-perf" / "RESULTS.md" if quick else perf.RESULTS)
-    if quick and out.resolve() == perf.RESULTS.resolve():
-        raise typer.BadParameter(f"quick numbers are not results: write them elsewhere than {perf.RESULTS}.", param_hint="--out")
-    command = " ".join(["qa bench perf", *(["--quick"] if quick else []), *([f"--sizes {sizes}"] if sizes else []),
-                        *([f"--data {data}"] if data else [])])
-    json_out = out.with_name("perf.json")
-    report = perf.run(data, chosen, quick, lambda r: perf.write(r, out, json_out),
-                      lambda m: print(m, file=sys.stderr, flush=True), command)
-    page = perf.markdown(report)
-    print(page[page.index("## Ratios"):page.index("## Absolute numbers")].strip())
-    print(f"\nwrote {out}, {json_out} and {out.with_name('perf.png')} in {report['seconds']:.0f} s")
-
-
 def _print_eval(results, summary: dict, repeat: int) -> None:
     width = max(len(f"{r.suite}/{r.case}") for r in results)
     for r in results:
@@ -338,7 +288,7 @@ def main() -> None:
         print("Aborted.", file=sys.stderr)
         sys.exit(130)
     except Exception as e:  # noqa: BLE001  the last line of defence: one line, never a traceback
-        if os.environ.get("QA_DEBUG"):
+        if debug():
             raise
         print(f"Error: {type(e).__name__}: {' '.join(str(e).split())} (set QA_DEBUG=1 to see the traceback)", file=sys.stderr)
         sys.exit(1)

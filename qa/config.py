@@ -21,9 +21,29 @@ def _offline_environment() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no analytics, no version check (Gradio reads it at import)
 
 
 _offline_environment()
+
+
+def debug() -> bool:
+    """QA_DEBUG: let tracebacks through instead of one-line errors."""
+    return bool(os.environ.get("QA_DEBUG"))
+
+
+def quiet_openmp() -> None:
+    """llama.cpp's CPU threads are OpenMP's: spinning threads on a busy 2-core machine make each token seconds
+    instead of milliseconds. Read when the library loads, so called before it is imported."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment of a child process of ours (`python -m qa...`): this one, with this qa importable
+    first, OpenMP threads that sleep unless told otherwise, and `extra` set."""
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONPATH": path, **extra}
 
 
 class Settings(BaseSettings):

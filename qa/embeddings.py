@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from qa import memory
-from qa.config import DATA
+from qa.config import DATA, child_environment
 from qa.errors import ConfigError, ModelFileError
 
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -182,8 +182,7 @@ class Worker:
     dies, `result` raises ModelFileError and the caller embeds in-process instead."""
 
     def __init__(self, spec: str, batch: int, dim: int = 384):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
-                                                                         os.environ.get("PYTHONPATH")]))}
+        env = child_environment()
         self.dim = dim
         self.proc = subprocess.Popen([sys.executable, "-m", "qa.embeddings", spec, str(batch)], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)

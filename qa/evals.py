@@ -222,16 +222,14 @@ def prepared(suites: list[Suite], settings: Settings):
 def estimate(runs: list[Prepared], repeat: int) -> tuple[float | None, int]:
     """(USD, prompt tokens) the model calls would cost, counted with tiktoken before any call;
     replies already in the cache count nothing. USD is None when the model's price is unknown."""
-    from qa.citations import SCHEMA
     from qa.llm import PRICES
 
     tokens = 0
     for p in runs:
-        path = p.lib._model()
         for case in p.suite.cases:
-            calls = path.planned_calls(case.question, _docs(p, case.summarize) if case.summarize else None,
-                                       int((case.summarize or {}).get("sentences", 5)))
-            tokens += sum(path.model.tokens(m) + COMPLETION_TOKENS for m in calls if not path.model.cached(m, SCHEMA))
+            n = int((case.summarize or {}).get("sentences", 5))
+            doc_ids = _docs(p, case.summarize) if case.summarize else None
+            tokens += p.lib.estimate_tokens(case.question, doc_ids, n, COMPLETION_TOKENS)
     tokens *= max(1, repeat)
     price = PRICES.get(runs[0].lib.settings.model) if runs else None
     return (round(tokens * price[0] / 1e6, 6) if price else None), tokens

@@ -7,40 +7,18 @@ changed (another process ingested) loads or rebuilds the index for the new stamp
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import shutil
-import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from qa.text import tokenize
+
 TOKENS = "tokens-1.json"  # the words saved per sentence; a new name when what is indexed changes
 READ_BATCH = 5000  # sentences read from the store per call when the index grows
-_local = threading.local()  # a Snowball stemmer is not safe to share between threads
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
-
-
-@functools.lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed words without English stopwords, one list per text: what
-    `bm25s.tokenize(texts, stopwords="en", stemmer=...)` gives, without its per-call set-up (a progress
-    bar and a stopword set per text), which dominated short calls."""
-    import Stemmer
-
-    if not hasattr(_local, "stemmer"):
-        _local.stemmer = Stemmer.Stemmer("english")
-    stop, stem = _stopwords(), _local.stemmer.stemWords
-    return [stem([w for w in _WORD.findall(t.lower()) if w not in stop]) for t in texts]
 
 
 class KeywordIndex:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from qa import answer, chunking, embeddings, ingest, memory, sentences, summarize
 from qa.config import Settings
-from qa.errors import EmptyLibraryError, InputError, ModelError, ModelFileError, NotFoundError
+from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError, ModelFileError
 from qa.retrieve import Retriever
 from qa.store import Store
-from qa.types import Answer, Article, DocumentInfo, IngestReport, Summary
+from qa.types import Answer, Article, Citation, DocumentInfo, Hit, IngestReport, Summary
 
 # progress(done, total, what): called after each source is read and each batch is stored
 Progress = Callable[[int, int, str], None]
@@ -24,17 +24,20 @@ EMBED_BATCH = 2048  # sentences embedded, then stored, together across articles:
 
 
 class Library:
-    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, preload: bool = False):
+    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, preload: bool = False,
+                 embedder: embeddings.Embedder | None = None):
         """preload: start loading the model now, in a thread, while Chroma opens (onnxruntime lets go of
         the GIL while it loads): `qa ask` in a new process saves the model's load time. Otherwise the
-        model loads at its first use."""
+        model loads at its first use. embedder: another Embedder than the one the settings name (tests,
+        benchmarks); the index remembers its name."""
         settings = settings or Settings()
         if data_dir is not None:
             settings = settings.model_copy(update={"data_dir": Path(data_dir)})
         self.settings = settings
-        self.embedder = embeddings.Lazy(settings.embedding, settings.embedding_batch)
-        if preload:  # not a daemon: a process that exits meanwhile (say, on a store error) waits for the
-            # load to end, instead of onnxruntime aborting it from the half-built session
+        self.embedder = embedder or embeddings.Lazy(settings.embedding, settings.embedding_batch)
+        if preload and isinstance(self.embedder, embeddings.Lazy):
+            # not a daemon: a process that exits meanwhile (say, on a store error) waits for the load to end,
+            # instead of onnxruntime aborting it from the half-built session
             threading.Thread(target=self.embedder.load, name="qa-model-load").start()
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
@@ -146,7 +149,7 @@ class Library:
         with self._write:
             info = self._info(doc_id)
             if info is None:
-                raise NotFoundError(f"no document {doc_id!r} in the library; `qa docs` lists the ids.")
+                raise DocumentNotFoundError(doc_id)
             self.store.remove(doc_id)
             return info
 
@@ -158,11 +161,30 @@ class Library:
     def article(self, doc_id: str) -> str:
         text = self.store.article_text(doc_id)
         if text is None:
-            raise NotFoundError(f"no document {doc_id!r} in the library; `qa docs` lists the ids.")
+            raise DocumentNotFoundError(doc_id)
         return text
 
-    def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None):
-        return self.retriever.search(question, k, doc_ids)
+    def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None, hybrid: bool = True) -> list[Hit]:
+        """The k best sentences for the question, best first; hybrid=False: by embedding alone."""
+        return self.retriever.search(question, k, doc_ids, hybrid=hybrid)
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        info = self._info(doc_id)
+        if info is None:
+            raise DocumentNotFoundError(doc_id)
+        return info
+
+    def citation(self, sentence_id: str, marker: int = 1) -> Citation | None:
+        """A stored sentence as a citation (its document's title and url with it); None when it is gone."""
+        found, _ = self.store.get_sentences([sentence_id])
+        info = self._info(found[0].doc_id) if found else None
+        return Citation.of(marker, found[0], info.title, info.url) if info else None
+
+    def estimate_tokens(self, question: str | None = None, doc_ids: list[str] | None = None, sentences: int = 5,
+                        completion_tokens: int = 300) -> int:
+        """Tokens a question (or, without one, a summary) would cost the chat model: prompt tokens counted
+        with tiktoken plus `completion_tokens` per call; calls whose reply is cached count nothing."""
+        return self._model().estimate(question, doc_ids, sentences, completion_tokens)
 
     @property
     def mode(self) -> str:
@@ -217,7 +239,7 @@ class Library:
         if self._model_path is None:
             from qa.chain import ModelPath
 
-            self._model_path = ModelPath(self)
+            self._model_path = ModelPath(self.settings, self.retriever, self.store, self.embedder)
         return self._model_path
 
     def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> Summary:
@@ -227,7 +249,7 @@ class Library:
             raise EmptyLibraryError()
         for d in ids:
             if d not in self.retriever.docs:
-                raise NotFoundError(f"no document {d!r} in the library; `qa docs` lists the ids.")
+                raise DocumentNotFoundError(d)
         if self.settings.use_llm():
             sents, _ = self.store.doc_sentences(ids)
             return self._model().summarize(ids, sents, self.retriever.docs, sentences)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import ConfigError, ModelError
+from qa.errors import (ConfigError, ModelAuthError, ModelError, ModelNotServedError, ModelRateLimitError,
+                       ModelReplyError, ModelUnavailableError)
 
 # USD per million tokens (input, output), for the cost estimate; unknown models get no estimate
 PRICES = {
@@ -80,7 +81,7 @@ class ChatModel:
 
     def tokens(self, messages: list[tuple[str, str]]) -> int:
         """Prompt tokens by tiktoken (cl100k_base; near enough for an estimate on other models)."""
-        from qa.chunking import count_tokens
+        from qa.text import count_tokens
 
         return sum(count_tokens([content for _, content in messages])) + 4 * len(messages)
 
@@ -132,7 +133,7 @@ class ChatModel:
                 if chunk.usage_metadata:
                     usage = self._usage(chunk)
         if not finished:
-            raise ModelError("the model's reply was cut off before it finished; try again.")
+            raise ModelReplyError("the model's reply was cut off before it finished; try again.")
         yield Reply("".join(parts), usage)
 
     def _usage(self, msg) -> Usage:
@@ -156,26 +157,26 @@ class ChatModel:
         except (ModelError, StructuredUnsupported):
             raise
         except openai.AuthenticationError:
-            raise ModelError(f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY.") from None
+            raise ModelAuthError(f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY.") from None
         except openai.PermissionDeniedError:
-            raise ModelError(f"{where} refused access (HTTP 403): check the key's permissions for {s.model!r}.") from None
+            raise ModelAuthError(f"{where} refused access (HTTP 403): check the key's permissions for {s.model!r}.") from None
         except openai.NotFoundError:
-            raise ModelError(f"{where} does not serve the model {s.model!r}: set QA_MODEL to one it has.") from None
+            raise ModelNotServedError(f"{where} does not serve the model {s.model!r}: set QA_MODEL to one it has.") from None
         except openai.APITimeoutError:
-            raise ModelError(f"the model did not answer within {s.llm_timeout:g} s ({tries}): try again, raise "
+            raise ModelUnavailableError(f"the model did not answer within {s.llm_timeout:g} s ({tries}): try again, raise "
                              "QA_LLM_TIMEOUT, or set QA_MODE=extractive.") from None
         except openai.APIConnectionError:
-            raise ModelError(f"cannot reach the model server at {where} ({tries}): is it running? Check OPENAI_BASE_URL.") from None
+            raise ModelUnavailableError(f"cannot reach the model server at {where} ({tries}): is it running? Check OPENAI_BASE_URL.") from None
         except openai.RateLimitError:
-            raise ModelError(f"{where} is rate limiting (HTTP 429) {tries}: wait a moment and try again.") from None
+            raise ModelRateLimitError(f"{where} is rate limiting (HTTP 429) {tries}: wait a moment and try again.") from None
         except openai.APIStatusError as e:
-            raise ModelError(f"{where} failed with HTTP {e.status_code} {tries}: try again later.") from None
+            raise ModelUnavailableError(f"{where} failed with HTTP {e.status_code} {tries}: try again later.") from None
         except openai.OpenAIError as e:
-            raise ModelError(self._redact(f"the model call failed: {type(e).__name__}: {e}")) from None
+            raise ModelReplyError(self._redact(f"the model call failed: {type(e).__name__}: {e}")) from None
         except (AttributeError, KeyError, TypeError, ValueError):
             # a 200 whose body is not a chat completion (an HTML error page, another API's JSON): the
             # client fails while reading it
-            raise ModelError(f"{where} answered with something that is not an OpenAI chat completion: check that "
+            raise ModelReplyError(f"{where} answered with something that is not an OpenAI chat completion: check that "
                              "OPENAI_BASE_URL is the server's OpenAI-compatible /v1 address.") from None
 
     def _redact(self, text: str) -> str:

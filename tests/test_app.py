@@ -215,59 +215,11 @@ def test_server_listens_on_loopback_only(server):
 # -- the HTML, without a server ---------------------------------------------------------------------
 
 
-def _answer(**kw) -> dict:
-    c = {"marker": 1, "sentence_id": "d:0", "doc_id": "d", "title": HOSTILE, "text": HOSTILE, "start": 0, "end": 5, "url": ""}
-    a = {"question": HOSTILE, "answer": HOSTILE, "abstained": False, "mode": "extractive", "model": "", "note": "",
-         "citations": [c], "claims": [{"text": HOSTILE, "citations": [1], "support": "partial", "score": 0.5}],
-         "candidates": []}
-    return {**a, **kw}
-
-
-def test_every_text_is_escaped():
-    from qa import serve
-    from qa.config import Settings
-
-    shown = serve.transcript_html([_answer(), _answer(abstained=True, candidates=_answer()["citations"])], Settings())
-    assert "<script" not in shown and "<img" not in shown
-    assert "&lt;img src=x onerror=alert(2)&gt;" in shown
-    assert 'class="badge partial"' in shown and "Nearest sentences" in shown
-
-
-def test_highlight_slices_the_stored_text_then_escapes():
-    from qa.serve import highlight
-
-    text = "First <b>one</b>. Second & last."
-    start = text.index("Second")
-    shown = highlight(text, [(0, start - 1)], focus=(start, len(text)))
-    assert shown == ('<mark class="hl">First &lt;b&gt;one&lt;/b&gt;.</mark> '
-                     '<mark class="hl focus" id="qa-focus">Second &amp; last.</mark>')
-    assert highlight(text, [(5, 2), (0, 999)]) == "First &lt;b&gt;one&lt;/b&gt;. Second &amp; last."  # bad spans
-
-
-def test_only_http_links_are_links():
-    from qa.serve import article_html
-    from qa.types import DocumentInfo
-
-    info = DocumentInfo("d", "T", "s", "javascript:alert(1)", "", 1, 4)
-    assert "href" not in article_html(info, "text")
-    assert 'href="https://example.com/a?b=1&amp;c=2"' in article_html(info.__class__(**{**info.to_dict(), "url": "https://example.com/a?b=1&c=2"}), "text")
-
-
-def test_mode_label():
-    from qa.config import Settings
-    from qa.serve import mode_label
-
-    assert mode_label(Settings(mode="extractive")) == "extractive"
-    assert mode_label(Settings(mode="llm", model="test-model")) == "llm: test-model"
-    assert mode_label(Settings(), {"mode": "llm", "model": "m2"}) == "llm: m2"
-    assert mode_label(Settings(mode="llm"), {"mode": "extractive"}) == "extractive"
-
-
 def test_library_handlers(tmp_path):
     """The empty library's one-click example, uploads with progress, pasted text, delete (in process)."""
     from qa.config import Settings
     from qa.library import Library
-    from qa.serve import Page, gr
+    from qa.web.handlers import Page, gr
 
     page = Page(Library(tmp_path / "data", Settings(mode="extractive")))
     assert page.library_view()[-1]["visible"] is True
@@ -301,7 +253,8 @@ def test_a_page_open_to_a_network_fetches_no_urls(tmp_path, host, setting, fetch
     so by default it refuses URLs (one line, the setting named) and fetches nothing."""
     from qa.config import Settings
     from qa.library import Library
-    from qa.serve import Page, fetches_urls, gr
+    from qa.web.handlers import Page, gr
+    from qa.web.server import fetches_urls
 
     assert fetches_urls(host, setting) is fetches
     if fetches:

@@ -177,7 +177,7 @@ def test_page_streams_the_answer_then_shows_it_checked(client, server):
 def llm_page(palmyra):
     from qa.config import Settings
     from qa.library import Library
-    from qa.serve import Page
+    from qa.web.handlers import Page
 
     with Quiet() as s:
         settings = Settings(data_dir=palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=s.url,
@@ -186,10 +186,10 @@ def llm_page(palmyra):
 
 
 def test_stream_handler_escapes_and_ends_as_ask_renders(llm_page, monkeypatch):
-    from qa import serve
+    from qa.web import handlers, render
 
     page, model = llm_page
-    monkeypatch.setattr(serve, "STREAM_EVERY", 0)  # every piece shown
+    monkeypatch.setattr(handlers, "STREAM_EVERY", 0)  # every piece shown
     model.reply(lambda b: f"{CLAIM[:-1]} [{key_of(b, '400 ISIS fighters')}]. {HOSTILE}", stream_chunks=12)
     steps = list(page.ask_stream(FIGHTERS_Q, [], None))
     drafts = [s[0] for s in steps[:-1]]
@@ -199,12 +199,12 @@ def test_stream_handler_escapes_and_ends_as_ask_renders(llm_page, monkeypatch):
     transcript, history, view, question = steps[-1]
     assert question == "" and history[0]["mode"] == "llm" and "<img" not in transcript
     assert [c["support"] for c in history[0]["claims"]] == ["supported", "unsupported"]
-    assert transcript == serve.transcript_html(history, page.settings)  # the same rendering as `ask`
+    assert transcript == render.transcript_html(history, page.settings)  # the same rendering as `ask`
     assert "draft" not in transcript and "mark" in view
 
 
 def test_stream_handler_error_drops_the_draft_and_shows_the_message(llm_page):
-    from qa.serve import gr
+    from qa.web.handlers import gr
 
     page, model = llm_page
     model.reply("late", delay=3)

@@ -1,4 +1,4 @@
-"""`qa bench perf --quick`: the library, the floor and the LangChain pipeline, each in its own process on
+"""`python -m bench perf --quick`: the library, the floor and the LangChain pipeline, each in its own process on
 a small real corpus; the report's shape, every number present and positive, recall a rate, the page and
 plot written where quick mode writes them and never over bench/RESULTS.md. No timing assertions: the
 numbers are in bench/RESULTS.md."""
@@ -12,21 +12,24 @@ import sys
 import pytest
 from conftest import ROOT
 
-from qa import benchmarks, clean, perf, sentences
+from bench import corpora, perf, perf_report
+from bench import data as sets
+from qa import clean, sentences
+from qa.text import squash
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 
 def _data():
     try:
-        return benchmarks.find_data()
-    except Exception:  # noqa: BLE001
+        return sets.find_data()
+    except SystemExit:
         return None
 
 
-def _qa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def _bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODE": "extractive"}
-    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=timeout, check=False)
 
 
@@ -36,7 +39,7 @@ def quick(tmp_path_factory):
         pytest.skip("the public benchmark data (../shared/data) is not here")
     out = tmp_path_factory.mktemp("perf") / "RESULTS.md"
     before = RESULTS.read_bytes() if RESULTS.exists() else None
-    run = _qa("bench", "perf", "--quick", "--out", str(out))
+    run = _bench("perf", "--quick", "--out", str(out))
     assert run.returncode == 0, run.stderr
     after = RESULTS.read_bytes() if RESULTS.exists() else None
     return json.loads(out.with_name("perf.json").read_text()), out, run, before == after
@@ -45,11 +48,11 @@ def quick(tmp_path_factory):
 def test_every_pipeline_measured_on_the_quick_corpus(quick):
     report, _, _, _ = quick
     assert report["quick"] is True and report["complete"] is True
-    assert report["command"] == "qa bench perf --quick" and report["commit"] and report["date"]
+    assert report["command"].startswith("python -m bench perf --quick") and report["commit"] and report["date"]
     assert report["machine"]["cores"] > 0 and report["machine"]["versions"]["chromadb"]
     [entry] = report["sizes"]
     assert entry["size"] == perf.QUICK_SIZES[0] and entry["sentences"] == int(perf.QUICK_SIZES[0])
-    assert set(entry["pipelines"]) == set(perf.PIPELINES)
+    assert set(entry["pipelines"]) == set(perf_report.PIPELINES)
     for name, p in entry["pipelines"].items():
         assert p["sentences"] == entry["sentences"], name
         assert p["ingest_s"] > 0 and p["ingest_cpu_s"] > 0 and p["texts_embedded"] > 0 and p["peak_rss_bytes"] > 0 and p["disk_bytes"] > 0, name
@@ -61,7 +64,7 @@ def test_every_pipeline_measured_on_the_quick_corpus(quick):
         assert 0.0 <= p["recall@10"] <= 1.0, name
         assert re.fullmatch(r"[0-9a-f]{10}", p["code"]), name  # the source each child ran
     ours = entry["pipelines"]["ours"]
-    assert len(ours["cold_ask_s"]) == perf.COLD_RUNS and min(ours["cold_ask_s"]) > 0
+    assert len(ours["cold_ask_s"]) == perf_report.COLD_RUNS and min(ours["cold_ask_s"]) > 0
     assert ours["open_s"] > 0 and ours["first_search_s"] > 0
 
 
@@ -79,14 +82,14 @@ def test_page_plot_and_json_written_where_quick_mode_writes(quick):
     assert len(marked) == 3 and page.count("**met**") + page.count("**missed**") == len(marked)
     assert out.with_name("perf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(out) in run.stdout and "| corpus | sentences |" in run.stdout
-    assert all(f"perf: {name} {perf.QUICK_SIZES[0]}: done" in run.stderr for name in perf.PIPELINES)
+    assert all(f"perf: {name} {perf.QUICK_SIZES[0]}: done" in run.stderr for name in perf_report.PIPELINES)
     assert results_untouched
 
 
 def test_quick_mode_refuses_to_write_the_results_page():
-    run = _qa("bench", "perf", "--quick", "--out", "bench/RESULTS.md", timeout=60)
+    run = _bench("perf", "--quick", "--out", "bench/RESULTS.md", timeout=60)
     assert run.returncode == 2 and "not results" in run.stderr
-    run = _qa("bench", "perf", "--sizes", "ten", timeout=60)
+    run = _bench("perf", "--sizes", "ten", timeout=60)
     assert run.returncode == 2 and "--sizes" in run.stderr
 
 
@@ -94,21 +97,21 @@ def test_corpora_are_exact_prefixes_of_one_sequence_of_distinct_sentences():
     data = _data()
     if data is None:
         pytest.skip("the public benchmark data (../shared/data) is not here")
-    small, info = perf.corpus(data, "300")
-    big, big_info = perf.corpus(data, "4000")
+    small, info = corpora.corpus(data, "300")
+    big, big_info = corpora.corpus(data, "4000")
     def count(arts):
         return sum(len(sentences.spans(a.text)) for a in arts)
 
     assert count(small) == info["sentences"] == 300 and count(big) == big_info["sentences"] == 4000
     assert [a.doc_id for a in small[:-1]] == [a.doc_id for a in big[: len(small) - 1]]
-    texts = [benchmarks._norm(a.text[s:e]) for a in big[len(perf._base(data)):] for s, e in sentences.spans(a.text)]
+    texts = [squash(a.text[s:e]) for a in big[len(corpora._base(data)):] for s, e in sentences.spans(a.text)]
     assert len(texts) == len(set(texts))
-    assert sum(perf._words(t) < perf.MIN_WORDS for t in texts) <= len(texts) // 100  # re-splitting a page can differ
-    base, base_info = perf.corpus(data, "base")
-    _, truth = benchmarks.multihop(data)
+    assert sum(corpora._words(t) < corpora.MIN_WORDS for t in texts) <= len(texts) // 100  # re-splitting a page can differ
+    base, base_info = corpora.corpus(data, "base")
+    _, truth = sets.multihop(data)
     facts = {clean.normalize(e["fact"]) for t in truth.values() for e in t["evidence_list"]}
     body = "\n".join(a.text for a in base)
-    assert base_info["copied_sentences"] == 0 and sum(benchmarks._norm(f) in benchmarks._norm(body) for f in facts) >= 0.95 * len(facts)
+    assert base_info["copied_sentences"] == 0 and sum(squash(f) in squash(body) for f in facts) >= 0.95 * len(facts)
 
 
 def test_langchain_recall_rule():

@@ -1,4 +1,4 @@
-"""`qa bench quality --quick`: a few questions of every benchmark, dev and test, each beside its baseline;
+"""`python -m bench quality --quick`: a few questions of every benchmark, dev and test, each beside its baseline;
 the report's shape and that every number is a rate. (The real numbers are in evals/RESULTS.md.)"""
 
 import json
@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from qa import benchmarks
+from bench import quality, quality_report, scoring
+from bench import data as sets
 
 SPLITS = ("dev", "test")
 METRICS = {
@@ -22,8 +23,8 @@ METRICS = {
 
 def _data():
     try:
-        return benchmarks.find_data()
-    except Exception:  # noqa: BLE001
+        return sets.find_data()
+    except SystemExit:
         return None
 
 
@@ -33,8 +34,8 @@ def quick(tmp_path_factory):
         pytest.skip("the public benchmark data (../shared/data) is not here")
     out = tmp_path_factory.mktemp("bench")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODE": "extractive"}
-    run = subprocess.run([sys.executable, "-m", "qa.cli", "bench", "quality", "--quick", "--out", str(out / "RESULTS.md"),
-                          "--json", str(out / "report.json")], capture_output=True, text=True, env=env, timeout=180)
+    run = subprocess.run([sys.executable, "-m", "bench", "quality", "--quick", "--out", str(out / "RESULTS.md"),
+                          "--json", str(out / "report.json")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr
     return json.loads((out / "report.json").read_text()), (out / "RESULTS.md").read_text(), run.stdout
 
@@ -42,7 +43,7 @@ def quick(tmp_path_factory):
 def test_report_has_every_benchmark_and_split_beside_a_baseline(quick):
     report, _, _ = quick
     assert report["mode"] == "extractive" and report["quick"] is True
-    assert report["command"].startswith("qa bench quality --quick")
+    assert report["command"].startswith("python -m bench quality --quick")
     assert report["commit"] and report["date"] and "cores" in report["machine"]
     for bench, metrics in METRICS.items():
         for split in SPLITS:
@@ -56,17 +57,17 @@ def test_report_has_every_benchmark_and_split_beside_a_baseline(quick):
 
 def test_targets_are_marked(quick):
     report, page, _ = quick
-    assert len(report["targets"]) == len(benchmarks.TARGETS)
+    assert len(report["targets"]) == len(quality.TARGETS)
     assert all(isinstance(t["met"], bool) for t in report["targets"])
     marks = page.count("**met**") + page.count("**missed**")
-    assert marks >= len(benchmarks.TARGETS)
+    assert marks >= len(quality.TARGETS)
 
 
 def test_page_is_a_table_of_dev_and_test(quick):
     report, page, stdout = quick
     assert "| benchmark | metric | dev: ours | dev: baseline | test: ours | test: baseline |" in page
     rows = [line for line in page.splitlines() if line.startswith("| ") and not line.startswith("| benchmark")]
-    assert len(rows) == len(benchmarks.ROWS)
+    assert len(rows) == len(quality_report.ROWS)
     for line in rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert all(0.0 <= float(v) <= 1.0 for v in cells[2:6]), line
@@ -75,12 +76,12 @@ def test_page_is_a_table_of_dev_and_test(quick):
 
 
 def test_scoring_rules():
-    assert benchmarks.contains_gold("It was Paris, in France", [["Paris", "Lyon"], ["France"]])
-    assert not benchmarks.contains_gold("It was Paris", [["Paris"], ["France"]])
-    assert benchmarks.contains_gold("the WINNER", "winner") and benchmarks.contains_gold("b won", ["a", "b"])
-    assert benchmarks.prf([1, 2], [[5], [2, 3]]) == (0.5, 0.5, 0.5)
+    assert scoring.contains_gold("It was Paris, in France", [["Paris", "Lyon"], ["France"]])
+    assert not scoring.contains_gold("It was Paris", [["Paris"], ["France"]])
+    assert scoring.contains_gold("the WINNER", "winner") and scoring.contains_gold("b won", ["a", "b"])
+    assert scoring.prf([1, 2], [[5], [2, 3]]) == (0.5, 0.5, 0.5)
     scores, labels = [0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]
-    t = benchmarks.fit_threshold(scores, labels)
-    assert 0.2 < t <= 0.8 and benchmarks.balanced_accuracy(scores, labels, t) == 1.0
-    assert benchmarks.reciprocal_rank(["x", "Gold fact."], ["gold  fact."]) == 0.5
-    assert benchmarks.fit_abstention([0.2, 0.3, 0.6, 0.7], [True, True, False, False]) == pytest.approx(0.6)
+    t = scoring.fit_threshold(scores, labels)
+    assert 0.2 < t <= 0.8 and scoring.balanced_accuracy(scores, labels, t) == 1.0
+    assert scoring.reciprocal_rank(["x", "Gold fact."], ["gold  fact."]) == 0.5
+    assert scoring.fit_abstention([0.2, 0.3, 0.6, 0.7], [True, True, False, False]) == pytest.approx(0.6)

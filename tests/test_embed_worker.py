@@ -10,21 +10,35 @@ import numpy as np
 import pytest
 from conftest import REFERENCE
 
-from qa import embeddings, library, perf
+from qa import embeddings, library
 from qa.config import Settings
 from qa.errors import ModelFileError
 from qa.library import Library
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+TOWNS = ["Alder", "Brook", "Cedar", "Dale", "Elm", "Fern", "Glen", "Heath", "Ivy", "Juniper"]
+THINGS = ["bridges", "schools", "clinics", "parks", "libraries", "ferries", "markets", "roads"]
 
 
 @pytest.fixture(scope="module")
 def articles():
-    """The reference article and real MultiHop-RAG articles: about 400 sentences."""
-    if not DATA.is_dir():
-        pytest.skip("../shared/data is not beside the project")
-    arts, _ = perf.corpus(DATA, "400")
-    return [REFERENCE, *arts]
+    """The reference article and 40 made-up local news articles of 10 sentences each (400 distinct sentences)."""
+    from qa.ingest import from_text
+
+    made = []
+    for a in range(40):
+        town = f"{TOWNS[a % 10]}{'ton' if a < 10 else 'ford' if a < 20 else 'ham' if a < 30 else 'wick'}"
+        lines = [f"The council of {town} approved {3 + (a * 7 + n) % 40} new {THINGS[(a + n) % 8]} in {1990 + (a + n) % 30}, "
+                 f"officials said on day {n + 1} of the session." for n in range(10)]
+        made.append(from_text("\n\n".join(lines), source="made up", title=f"{town} council news"))
+    return [REFERENCE, *made]
+
+
+def _children() -> list[str]:
+    """Pids of this process's children (all threads')."""
+    try:
+        return [c for t in Path("/proc/self/task").iterdir() for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 class Children:
@@ -46,7 +60,7 @@ class Children:
 
 
 def workers() -> list[int]:
-    pids = [int(c) for c in perf._children()]
+    pids = [int(c) for c in _children()]
     out = []
     for pid in pids:
         try:

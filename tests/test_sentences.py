@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa import chunking, sentences
+from qa.text import count_tokens
 
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -126,7 +127,7 @@ ARTICLE = (
 
 def _check_chunks(text, sents, chunks, max_tokens):
     by_id = {s.id: s for s in sents}
-    tokens = dict(zip((s.id for s in sents), chunking.count_tokens([s.text for s in sents])))
+    tokens = dict(zip((s.id for s in sents), count_tokens([s.text for s in sents])))
     seen: set[str] = set()
     for k, c in enumerate(chunks):
         assert c.text == text[c.start : c.end]

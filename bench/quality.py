@@ -1,0 +1,304 @@
+"""`python -m bench quality`: the offline (extractive) pipeline measured on public data, dev and test
+splits, each number beside a simple baseline measured in the same run, written to evals/RESULTS.md.
+
+  RGB (en_fact)     answer accuracy                       baseline: the top-1 sentence by embedding alone
+  MultiHop-RAG      evidence recall@5/@10, MRR@10          baseline: embedding-only top-k
+                    answer accuracy (all, non-yes/no)      baseline: the top-1 sentence by embedding
+                    null-query abstention (correct/false)  baseline: abstain below a top-1 cosine tuned on dev
+  WiCE              support P/R/F1, claim-label accuracy   baseline: top-2 by embedding; majority label of dev
+  SummEdits (news)  balanced accuracy of a summary check   baseline: summary-vs-best-sentence cosine, threshold
+                    built on qa.verify (threshold on dev)            tuned on dev
+
+Thresholds are only ever fitted on a dev split, inside the run, and applied to test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench import report
+from bench.data import SPLITS, find_data, multihop, multihop_articles, multihop_split, rgb_articles, rgb_rows
+from bench.data import RGB_IDS, summedits_rows, wice_rows
+from bench.scoring import _abstention, _mean, balanced_accuracy, contains_gold, evidence_recall, fit_abstention
+from bench.scoring import YES_NO, fit_threshold, prf, reciprocal_rank
+from bench.support import pick_support
+from bench.vectors import CachedEmbedder, VectorCache
+from qa import answer, verify
+
+WICE_LABELS = {verify.SUPPORTED: "supported", verify.PARTIAL: "partially_supported", verify.UNSUPPORTED: "not_supported"}
+
+Log = Callable[[str], None]
+
+
+# -- a library of the benchmark's articles ---------------------------------------------------------
+
+
+class _Corpus:
+    """A fresh extractive Library in a temporary folder, embedding through the cache."""
+
+    def __init__(self, articles: list, cache: VectorCache):
+        from qa.config import Settings
+        from qa.library import Library
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="qa-bench-")
+        self.lib = Library(self._tmp.name, Settings(mode="extractive"), embedder=CachedEmbedder(cache))
+        self.cache = cache
+        report = self.lib.ingest(articles)
+        self.sentences = sum(d.sentences for d in report.added)
+
+    def search(self, question: str, k: int):
+        return self.lib.search(question, k)
+
+    def embedding_top(self, question: str, k: int) -> list[tuple[str, float]]:
+        """(sentence text, cosine) of the k nearest sentences by embedding alone."""
+        return [(h.sentence.text, h.similarity) for h in self.lib.search(question, k, hybrid=False)]
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+
+def _question(q: str) -> str:
+    return " ".join(q.split())
+
+
+# -- the benchmarks --------------------------------------------------------------------------------
+
+
+def bench_rgb(rows: list[dict], cache: VectorCache) -> dict:
+    corpus = _Corpus(rgb_articles(rows), cache)
+    k = max(answer.POOL, 10)
+    ours, base, abstained, reachable = [], [], [], []
+    cache.embed([_question(r["query"]) for r in rows])  # one batch, one cache file
+    try:
+        for r in rows:
+            q = _question(r["query"])
+            hits = corpus.search(q, k)
+            a = answer.extractive(q, hits, 5)
+            reachable.append(any(contains_gold(h.sentence.text, r["answer"]) for h in hits[: answer.POOL]))
+            ours.append(not a.abstained and contains_gold(a.answer, r["answer"]))
+            abstained.append(a.abstained)
+            top = corpus.embedding_top(q, 1)
+            base.append(bool(top) and contains_gold(top[0][0], r["answer"]))
+    finally:
+        corpus.close()
+    return {"n": len(rows), "sentences": corpus.sentences,
+            "ours": {"accuracy": _mean(ours), "abstained": _mean(abstained), "gold_in_pool": _mean(reachable)},
+            "baseline": {"accuracy": _mean(base)}}
+
+
+def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus) -> list[dict]:
+    """Per question: our hits and answer, the embedding-only ranking, the gold facts."""
+    k = max(answer.POOL, 10)
+    out = []
+    corpus.cache.embed([_question(q["question"]) for q in queries])  # one batch, one cache file
+    for q in queries:
+        text = _question(q["question"])
+        hits = corpus.search(text, k)
+        a = answer.extractive(text, hits, 5)
+        out.append({"q": q, "gold": truth[q["id"]]["answer"], "facts": [e["fact"] for e in truth[q["id"]]["evidence_list"]],
+                    "hits": [h.sentence.text for h in hits], "answer": a, "emb": corpus.embedding_top(text, 10)})
+    return out
+
+
+def _multihop_scores(runs: list[dict], abstain_below: float) -> dict:
+    with_facts = [r for r in runs if r["facts"]]
+    real = [r for r in runs if r["q"]["question_type"] != "null_query"]
+    named = [r for r in real if r["gold"].casefold() not in YES_NO]
+    is_null = [r["q"]["question_type"] == "null_query" for r in runs]
+
+    def right(text: str, r: dict) -> bool:
+        return r["gold"].casefold() in text.casefold()
+
+    def ours(r: dict) -> bool:
+        return not r["answer"].abstained and right(r["answer"].answer, r)
+
+    def base(r: dict) -> bool:
+        return bool(r["emb"]) and r["emb"][0][1] >= abstain_below and right(r["emb"][0][0], r)
+
+    emb = lambda r: [t for t, _ in r["emb"]]  # noqa: E731
+    null, false = _abstention([r["answer"].abstained for r in runs], is_null)
+    b_null, b_false = _abstention([not r["emb"] or r["emb"][0][1] < abstain_below for r in runs], is_null)
+    return {
+        "n": len(runs), "with_evidence": len(with_facts), "null_queries": sum(is_null), "non_yes_no": len(named),
+        "ours": {"recall@5": _mean(evidence_recall(r["hits"], r["facts"], 5) for r in with_facts),
+                 "recall@10": _mean(evidence_recall(r["hits"], r["facts"], 10) for r in with_facts),
+                 "mrr@10": _mean(reciprocal_rank(r["hits"], r["facts"]) for r in with_facts),
+                 "accuracy": _mean(ours(r) for r in real), "accuracy_non_yes_no": _mean(ours(r) for r in named),
+                 "null_abstention": null, "false_abstention": false},
+        "baseline": {"recall@5": _mean(evidence_recall(emb(r), r["facts"], 5) for r in with_facts),
+                     "recall@10": _mean(evidence_recall(emb(r), r["facts"], 10) for r in with_facts),
+                     "mrr@10": _mean(reciprocal_rank(emb(r), r["facts"]) for r in with_facts),
+                     "accuracy": _mean(base(r) for r in real), "accuracy_non_yes_no": _mean(base(r) for r in named),
+                     "null_abstention": b_null, "false_abstention": b_false},
+        "baseline_abstain_below": abstain_below,
+    }
+
+
+def bench_multihop(data: Path, cache: VectorCache, quick: bool, log: Log) -> dict[str, dict]:
+    queries, truth = multihop(data)
+    per_split = {s: multihop_split(queries, s) for s in SPLITS}
+    if quick:
+        per_split = {s: _quick_multihop(qs) for s, qs in per_split.items()}
+        entries = [truth[q["id"]] for qs in per_split.values() for q in qs]
+    else:
+        entries = list(truth.values())  # the same 326 articles for both splits
+    corpus = _Corpus(multihop_articles(entries), cache)
+    try:
+        runs = {s: _multihop_runs(qs, truth, corpus) for s, qs in per_split.items()}
+    finally:
+        corpus.close()
+    dev = runs["dev"]
+    threshold = fit_abstention([r["emb"][0][1] if r["emb"] else 0.0 for r in dev], [r["q"]["question_type"] == "null_query" for r in dev])
+    log(f"MultiHop-RAG: {corpus.sentences} sentences; baseline abstains below cosine {threshold:.3f} (fitted on dev)")
+    return {s: dict(_multihop_scores(runs[s], threshold), sentences=corpus.sentences) for s in SPLITS}
+
+
+def _quick_multihop(queries: list[dict]) -> list[dict]:
+    nulls = [q for q in queries if q["question_type"] == "null_query"][:2]
+    return nulls + [q for q in queries if q["question_type"] != "null_query"][:4]
+
+
+def bench_wice(rows: list[dict], cache: VectorCache, majority: str) -> dict:
+    """Which sentences pick_support picks as support, against the best-matching gold set
+    (claims without one count for labels only), and the label verify.check gives on them."""
+    texts = [r["claim"] for r in rows] + [s for r in rows for s in r["evidence"]]
+    vecs = cache.embed(texts)
+    claims, at = vecs[: len(rows)], len(rows)
+    ours, base, labels = [], [], []
+    for i, r in enumerate(rows):
+        ev = vecs[at : at + len(r["evidence"])]
+        at += len(r["evidence"])
+        sims = ev @ claims[i]  # (n_evidence,)
+        picked = pick_support(r["claim"], r["evidence"], [float(s) for s in sims])
+        top2 = [int(j) for j in np.argsort(-sims)[:2]]
+        gold = [g for g in r["supporting_sentences"] if g]
+        if gold:
+            ours.append(prf(picked, gold))
+            base.append(prf(top2, gold))
+        label, _ = verify.check(r["claim"], [r["evidence"][j] for j in picked], float(sims[picked].max()) if picked else None)
+        labels.append(WICE_LABELS[label] == r["label"])
+    col = lambda xs, j: _mean(x[j] for x in xs)  # noqa: E731
+    return {"n": len(rows), "with_gold": len(ours),
+            "ours": {"precision": col(ours, 0), "recall": col(ours, 1), "f1": col(ours, 2), "label_accuracy": _mean(labels)},
+            "baseline": {"precision": col(base, 0), "recall": col(base, 1), "f1": col(base, 2),
+                         "label_accuracy": _mean(r["label"] == majority for r in rows)},
+            "baseline_label": majority}
+
+
+def wice(data: Path, split: str, cache: VectorCache, rows: list[dict] | None = None) -> dict:
+    """WiCE on one split; the label baseline is the majority label of the dev split."""
+    majority = Counter(r["label"] for r in wice_rows(data, "dev")).most_common(1)[0][0]
+    return bench_wice(rows if rows is not None else wice_rows(data, split), cache, majority)
+
+
+def summary_consistency(summary_sents: list[str], doc_sents: list[str], sims: np.ndarray) -> float:
+    """A summary checked against its document with the verifier: for each summary sentence, the
+    document sentences pick_support picks, then verify.check on them; the summary's score is its
+    weakest sentence's (a summary is as consistent as its least supported claim). sims:
+    (len(summary_sents), len(doc_sents)) cosines."""
+    scores = []
+    for i, s in enumerate(summary_sents):
+        picked = pick_support(s, doc_sents, [float(x) for x in sims[i]])
+        if not picked:
+            scores.append(0.0)
+            continue
+        _, score = verify.check(s, [doc_sents[j] for j in picked], float(sims[i][picked].max()))
+        scores.append(score)
+    return min(scores) if scores else 0.0
+
+
+def _summedits_scores(rows: list[dict], cache: VectorCache) -> tuple[list[float], list[float]]:
+    """(ours, baseline) scores per row; higher = more likely consistent."""
+    from qa import sentences
+
+    split = lambda text: [text[a:b] for a, b in sentences.spans(text)]  # noqa: E731
+    docs = {d: split(d) for d in dict.fromkeys(r["doc"] for r in rows)}
+    summaries = [split(r["summary"]) or [r["summary"]] for r in rows]
+    doc_vecs = {d: cache.embed(s) for d, s in docs.items()}
+    sent_vecs = cache.embed([s for ss in summaries for s in ss])
+    whole = cache.embed([" ".join(r["summary"].split()) for r in rows])
+    ours, base, at = [], [], 0
+    for i, r in enumerate(rows):
+        n = len(summaries[i])
+        dv = doc_vecs[r["doc"]]
+        ours.append(summary_consistency(summaries[i], docs[r["doc"]], sent_vecs[at : at + n] @ dv.T))
+        at += n
+        base.append(float((dv @ whole[i]).max()) if len(dv) else 0.0)
+    return ours, base
+
+
+def bench_summedits(data: Path, cache: VectorCache, quick: bool) -> dict[str, dict]:
+    rows = {s: summedits_rows(data, s) for s in SPLITS}
+    if quick:
+        rows = {s: [r for r in rs if r["label"] == 1][:3] + [r for r in rs if r["label"] == 0][:3] for s, rs in rows.items()}
+    scores = {s: _summedits_scores(rs, cache) for s, rs in rows.items()}
+    labels = {s: [int(r["label"]) for r in rs] for s, rs in rows.items()}
+    t_ours = fit_threshold(scores["dev"][0], labels["dev"])
+    t_base = fit_threshold(scores["dev"][1], labels["dev"])
+    return {s: {"n": len(rows[s]), "consistent": sum(labels[s]),
+                "ours": {"balanced_accuracy": balanced_accuracy(scores[s][0], labels[s], t_ours)},
+                "baseline": {"balanced_accuracy": balanced_accuracy(scores[s][1], labels[s], t_base)},
+                "threshold": t_ours, "baseline_threshold": t_base} for s in SPLITS}
+
+
+# -- the whole run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    benchmark: str
+    text: str
+    check: Callable[[dict], bool]  # on the benchmark's test result
+
+
+TARGETS = [
+    Target("rgb", "accuracy >= 0.85", lambda t: t["ours"]["accuracy"] >= 0.85),
+    Target("multihop", "evidence recall@10 >= 0.75", lambda t: t["ours"]["recall@10"] >= 0.75),
+    Target("multihop", "null abstention >= 0.7 with false abstention <= 0.1",
+           lambda t: t["ours"]["null_abstention"] >= 0.7 and t["ours"]["false_abstention"] <= 0.1),
+    Target("wice", "support F1 above the baseline's", lambda t: t["ours"]["f1"] > t["baseline"]["f1"]),
+    Target("summedits", "balanced accuracy above the baseline's",
+           lambda t: t["ours"]["balanced_accuracy"] > t["baseline"]["balanced_accuracy"]),
+]
+
+
+def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m: None, command: str = "python -m bench quality") -> dict:
+    """Every benchmark on both splits; the report as a dict (see `markdown` for the page)."""
+    from qa import embeddings
+
+    t0 = time.perf_counter()
+    data = find_data(data)
+    cache = VectorCache(embeddings.load())
+    results: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], dict]) -> None:
+        t = time.perf_counter()
+        results[name] = fn()
+        seconds[name] = round(time.perf_counter() - t, 1)
+        log(f"{name}: done in {seconds[name]:.0f} s")
+
+    rgb_ids = {s: list(RGB_IDS[s])[:4] if quick else RGB_IDS[s] for s in SPLITS}
+    timed("rgb", lambda: {s: bench_rgb(rgb_rows(data, rgb_ids[s]), cache) for s in SPLITS})
+    timed("multihop", lambda: bench_multihop(data, cache, quick, log))
+    wice_sample = (lambda rows: sorted(rows, key=lambda r: len(r["evidence"]))[:8]) if quick else (lambda rows: rows)
+    timed("wice", lambda: {s: wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
+    timed("summedits", lambda: bench_summedits(data, cache, quick))
+
+    targets = [{"benchmark": t.benchmark, "target": t.text, "met": bool(t.check(results[t.benchmark]["test"]))} for t in TARGETS]
+    return {
+        "mode": "extractive", "quick": quick, "command": command, "commit": report.commit(), "date": dt.date.today().isoformat(),
+        "machine": report.machine_line(report.machine()), "embedding": cache.name, "texts": len(cache.used), "texts_embedded": cache.embedded,
+        "seconds": round(time.perf_counter() - t0, 1), "seconds_by_benchmark": seconds,
+        "results": results, "targets": targets,
+    }
+
+

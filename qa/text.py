@@ -1,0 +1,55 @@
+"""Small text helpers every stage uses: keyword tokens (stemmed words without stopwords), model token
+counts (tiktoken cl100k_base, read from the file shipped in qa/data), and normalised text for comparisons."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+_local = threading.local()  # a Snowball stemmer is not safe to share between threads
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
+
+
+@functools.lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed words without English stopwords, one list per text: what
+    `bm25s.tokenize(texts, stopwords="en", stemmer=...)` gives, without its per-call set-up (a progress
+    bar and a stopword set per text), which dominated short calls."""
+    import Stemmer
+
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = Stemmer.Stemmer("english")
+    stop, stem = _stopwords(), _local.stemmer.stemWords
+    return [stem([w for w in _WORD.findall(t.lower()) if w not in stop]) for t in texts]
+
+
+@functools.lru_cache(maxsize=1)
+def encoding():
+    import qa.config  # noqa: F401  sets TIKTOKEN_CACHE_DIR before tiktoken looks for the file
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(texts: list[str]) -> list[int]:
+    # one call per text: encode_ordinary_batch starts a thread pool per call, which costs far more than
+    # the encoding itself for an article's worth of sentences
+    encode = encoding().encode_ordinary
+    return [len(encode(t)) for t in texts]
+
+
+def squash(text: str) -> str:
+    """Case- and space-blind form of a text, for "is this the same sentence" comparisons."""
+    return " ".join(text.casefold().split())
+
+
+def flat(text: str) -> str:
+    """The text on one line, runs of whitespace as one space."""
+    return " ".join(text.split())
