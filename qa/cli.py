@@ -184,12 +184,12 @@ def eval_(
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Model replies cached here (default: ~/.cache/qa/llm).")] = None,
 ) -> None:
     """Run eval suites: a table of cases, exit 1 below --min-pass, 2 on a malformed suite."""
-    from qa import evals
+    from qa import evals, suite
     from qa.config import Settings
 
     try:
-        suites = [evals.load(p) for p in evals.suite_paths(paths or [])]
-    except evals.SuiteError as e:
+        suites = [suite.load(p) for p in suite.suite_paths(paths or [])]
+    except suite.SuiteError as e:
         print(f"Error: {e}", file=sys.stderr)
         raise typer.Exit(2)
     settings = Settings()

@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import threading

@@ -9,10 +9,16 @@ the end of the session in every file the tests wrote under pytest's temporary di
 """
 
 import contextlib
+import json
 import os
+import re
 import secrets
+import socket
+import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -37,6 +43,49 @@ UNESCO_Q = "What status does UNESCO give Palmyra?"
 UNESCO_SENTENCE = "outstanding universal value"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--screenshot", default=None, metavar="PNG",
+                     help="where tests/test_browser.py saves the page's picture (the README's: docs/screenshot.png)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: end to end with the real parts (model, Chroma server, page, browser)")
+
+
+class FakeEmbedder:
+    """A deterministic Embedder for the logic tests: each stemmed word hashed to a signed dimension, rows of
+    unit length. Texts that share words are close; no model is loaded, so a call takes microseconds."""
+
+    name = "fake-hashed-words-384"
+    dim = 384
+
+    def embed(self, texts: list[str]):
+        import hashlib
+
+        import numpy as np
+
+        from qa.text import tokenize
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out[:, -1] = 0.05  # no zero rows: a text without words still has a direction
+        for row, words in enumerate(tokenize(texts)):
+            for w in words:
+                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+                out[row, h % (self.dim - 1)] += 1.0 if h >> 63 else -1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def fake_palmyra(tmp_path_factory):
+    """The reference article in a library that embeds with FakeEmbedder (real Chroma in a temp dir)."""
+    from qa.config import Settings
+    from qa.library import Library
+
+    lib = Library(tmp_path_factory.mktemp("fake-palmyra"), Settings(mode="extractive"), embedder=FakeEmbedder())
+    assert len(lib.ingest([REFERENCE]).added) == 1
+    return lib
+
+
 @pytest.fixture(scope="session")
 def palmyra(tmp_path_factory):
     """A library (real Chroma on disk, real embedding model) holding the reference article."""
@@ -46,6 +95,77 @@ def palmyra(tmp_path_factory):
     report = lib.ingest([REFERENCE])
     assert len(report.added) == 1, report
     return lib
+
+
+def qa_env(**extra) -> dict:
+    """The environment a `qa` child process of the tests runs in: this checkout first on the path, extractive
+    unless told otherwise, no proxies (every server a test talks to is on loopback)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost", **{k: str(v) for k, v in extra.items()}}
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env.pop(var, None)
+    return env
+
+
+def run_qa(*args, timeout: float = 180, **env) -> subprocess.CompletedProcess:
+    """`qa ARGS` in a new process, as a user runs it (`env`: extra environment, e.g. QA_DATA_DIR=...)."""
+    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], capture_output=True, text=True,
+                          env=qa_env(**env), timeout=timeout, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(data_dir, log_path, **env):
+    """`python app.py` in a new process on a free loopback port; yields its URL once the page answers."""
+    port = free_port()
+    env = qa_env(QA_DATA_DIR=data_dir, QA_MODE="extractive", **env)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(url, proc, log_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for(url, proc, log_path, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited {proc.returncode}:\n{open(log_path).read()}")
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"app.py did not answer on {url} in {timeout} s:\n{open(log_path).read()}")
+
+
+def get(url: str) -> str:
+    return urllib.request.urlopen(url, timeout=10).read().decode()
+
+
+def key_of(body: dict, fragment: str) -> str:
+    """The evidence key a chat request's prompt gave to the sentence containing `fragment`."""
+    user = body["messages"][-1]["content"]
+    for m in re.finditer(r"^\[(S\d+)\] (.*)$", user, re.M):
+        if fragment in m.group(2):
+            return m.group(1)
+    raise AssertionError(f"{fragment!r} not in the evidence")
+
+
+def claims_json(*claims) -> str:
+    """A structured model reply: (text, keys) per claim."""
+    return json.dumps({"abstain": False, "claims": [{"text": t, "keys": k} for t, k in claims]})
 
 
 @contextlib.contextmanager

@@ -1,66 +1,23 @@
 """The web page's server as scripts use it (gradio_client against `python app.py` on a free port), and
 the page's HTML: escaped, highlighted at the stored offsets, labelled with the mode."""
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q, app_server, get
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 SECRET = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py)
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)>'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def app_server(data_dir, log_path, **env):
-    """`python app.py` in a new process on a free loopback port; yields its URL once the page answers."""
-    port = free_port()
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_MODE": "extractive", "PYTHONPATH": str(ROOT), **env}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
-                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_for(url, proc, log_path)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_for(url, proc, log_path, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"app.py exited {proc.returncode}:\n{open(log_path).read()}")
-        with contextlib.suppress(OSError):
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                return
-        time.sleep(0.3)
-    raise AssertionError(f"app.py did not answer on {url} in {timeout} s:\n{open(log_path).read()}")
-
-
-def get(url: str) -> str:
-    return urllib.request.urlopen(url, timeout=10).read().decode()
 
 
 @pytest.fixture(scope="module")

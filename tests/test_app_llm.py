@@ -11,10 +11,10 @@ import sys
 import time
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, app_server, claims_json, get, key_of
 from fake_openai import FakeOpenAI
-from test_app import app_server, get
-from test_llm import claims_json, key_of
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 KEY = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py)
 CLAIM = "400 ISIS fighters died in the battle for Palmyra."

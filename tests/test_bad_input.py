@@ -21,6 +21,8 @@ PNG = (  # a real 1x1 PNG
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 HARBOUR = [
     "The harbour of the small town reopened on Monday after a storm kept the ferries away for a whole week, the port authority said.",

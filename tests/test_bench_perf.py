@@ -17,6 +17,8 @@ from bench import data as sets
 from qa import clean, sentences
 from qa.text import squash
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 

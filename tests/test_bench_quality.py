@@ -12,6 +12,8 @@ from conftest import ROOT
 from bench import quality, quality_report, scoring
 from bench import data as sets
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 SPLITS = ("dev", "test")
 METRICS = {
     "rgb": ["accuracy"],

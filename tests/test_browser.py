@@ -1,17 +1,20 @@
 """The page in a real browser (Debian's chromium driven by Playwright) against `python app.py`: a new
 user's first answer with its sentence highlighted, chips, and a hostile article that must run nothing.
 
-Prints the time to first answer (process start -> page loaded -> article uploaded -> answer shown) and
-saves docs/screenshot.png (the README's picture) of the page answering."""
+Prints the time to first answer (process start -> page loaded -> article uploaded -> answer shown). The README's
+picture of the page answering is written by this test when asked:
+`python -m pytest tests/test_browser.py --screenshot docs/screenshot.png`."""
 
 import io
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
-from test_app import app_server
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q, app_server
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,7 +74,7 @@ def save_picture(png: bytes, path) -> None:
     path.write_bytes(png)
 
 
-def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
+def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path, request):
     from playwright.sync_api import expect
 
     started = time.monotonic()
@@ -102,7 +105,10 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path):
         page.mouse.move(0, 0)  # no hover, no focus ring, settled scroll: the same picture every run
         page.evaluate("document.activeElement && document.activeElement.blur()")
         page.wait_for_timeout(500)
-        save_picture(page.screenshot(), ROOT / "docs" / "screenshot.png")
+        picture = page.screenshot()
+        assert picture[:8] == b"\x89PNG\r\n\x1a\n"
+        if request.config.getoption("--screenshot"):  # an explicit command writes the README's picture
+            save_picture(picture, Path(request.config.getoption("--screenshot")))
 
         # a chip of an older answer brings its sentence back
         ask(page, UNESCO_Q)

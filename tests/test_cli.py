@@ -1,17 +1,15 @@
 """The `qa` command in a new process, as a user runs it: exit codes, text, JSON, one-line errors."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, UNESCO_Q, run_qa
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 
 def qa(*args, data_dir):
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+    return run_qa(*args, QA_DATA_DIR=data_dir, timeout=120)
 
 
 @pytest.fixture(scope="module")

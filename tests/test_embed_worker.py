@@ -15,6 +15,8 @@ from qa.config import Settings
 from qa.errors import ModelFileError
 from qa.library import Library
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 TOWNS = ["Alder", "Brook", "Cedar", "Dale", "Elm", "Fern", "Glen", "Heath", "Ivy", "Juniper"]
 THINGS = ["bridges", "schools", "clinics", "parks", "libraries", "ferries", "markets", "roads"]
 

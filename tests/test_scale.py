@@ -21,17 +21,15 @@ from conftest import (
     ROOT,
     UNESCO_Q,
     UNESCO_SENTENCE,
+    free_port,
+    run_qa,
 )
 
 from qa.config import Settings
 from qa.ingest import from_text
 from qa.library import Library
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 
 @contextlib.contextmanager
@@ -176,9 +174,7 @@ def test_eight_questions_and_an_ingestion_at_once(palmyra, tmp_path):
 
 def qa(*args, data_dir, chroma):
     """`qa ARGS` in a new process: a worker with its own local folder, the index on the Chroma server."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_DATA_DIR": str(data_dir), "QA_CHROMA_URL": chroma}
-    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=180, check=False)
+    return run_qa(*args, QA_DATA_DIR=data_dir, QA_CHROMA_URL=chroma)
 
 
 def asked(out) -> dict:

@@ -14,14 +14,14 @@ import sys
 
 import httpx
 import pytest
-from conftest import FIGHTERS_Q, REFERENCE, ROOT, SWEEP_KEY, files_with
+from conftest import FIGHTERS_Q, REFERENCE, ROOT, SWEEP_KEY, app_server, claims_json, files_with, get, key_of, run_qa
 from fake_openai import FakeOpenAI
-from test_app import app_server, get
-from test_llm import claims_json, key_of
 
 from qa.config import Settings
 from qa.errors import ModelError
 from qa.library import Library
+
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 KEY = os.environ["OPENAI_API_KEY"]
 assert KEY == SWEEP_KEY and KEY.startswith("sk-test-")
@@ -58,10 +58,8 @@ def scripted(model):
 
 
 def qa(*args, model, data_dir, **env):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_DATA_DIR": str(data_dir), "QA_MODE": "llm",
-           "OPENAI_BASE_URL": model.url, "QA_MODEL": "test-model", "QA_LLM_RETRIES": "0", "QA_LLM_TIMEOUT": "1", **env}
-    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    return run_qa(*args, timeout=300, QA_DATA_DIR=data_dir, QA_MODE="llm", OPENAI_BASE_URL=model.url,
+                  QA_MODEL="test-model", QA_LLM_RETRIES="0", QA_LLM_TIMEOUT="1", **env)
 
 
 @pytest.mark.parametrize("fault, says", [(ECHO_401, "rejected the API key (HTTP 401): check OPENAI_API_KEY"),

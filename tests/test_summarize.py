@@ -1,0 +1,42 @@
+"""The extractive summary's logic (qa/summarize.py), on made-up vectors: central sentences, no repeats,
+reading order, each citing itself."""
+
+import numpy as np
+
+from qa import summarize
+from qa.types import DocumentInfo, Sentence
+
+
+def _doc(doc_id: str, texts: list[str]) -> list[Sentence]:
+    out, at = [], 0
+    for n, t in enumerate(texts):
+        out.append(Sentence(f"{doc_id}:{n}", doc_id, n, t, at, at + len(t)))
+        at += len(t) + 1
+    return out
+
+
+def test_mmr_skips_a_repeat_and_keeps_reading_order():
+    texts = ["The council approved the new harbour budget on Monday evening.",
+             "The council approved the new harbour budget on Monday night.",  # the same fact again
+             "Fishermen said the repairs to the pier would take until the spring.",
+             "Ok."]  # too short to be summary material
+    sents = _doc("d", texts)
+    vecs = np.array([[1, 0, 0], [0.999, 0.045, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = {"d": DocumentInfo("d", "Harbour", "", "", "", 4, 200)}
+    s = summarize.extractive(["d"], sents, vecs, docs, 2)
+    assert [x.text for x in s.sentences] == [texts[0], texts[2]] or [x.text for x in s.sentences] == [texts[1], texts[2]]
+    assert [x.citations for x in s.sentences] == [[1], [2]]
+    assert [c.text for c in s.citations] == [x.text for x in s.sentences]
+    assert all(c.title == "Harbour" for c in s.citations)
+
+
+def test_each_article_counts_even_when_one_is_much_longer():
+    a = _doc("a", [f"Long article sentence number {i} about the election results." for i in range(20)])
+    b = _doc("b", ["A short article about the flood in the valley.", "The river rose two metres overnight."])
+    rng = np.random.default_rng(0)
+    vecs = np.vstack([np.tile([1.0, 0, 0], (20, 1)) + rng.normal(0, 0.05, (20, 3)), [[0, 1.0, 0], [0, 0.9, 0.1]]])
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    docs = {d: DocumentInfo(d, d, "", "", "", 1, 1) for d in "ab"}
+    s = summarize.extractive(["a", "b"], a + b, vecs, docs, 3)
+    assert {c.doc_id for c in s.citations} == {"a", "b"}
