@@ -22,6 +22,9 @@ from qa.store import Store
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 
+WINDOWED = 3  # best hits shown with their neighbours in the prompt
+
+
 class ModelPath:
     def __init__(self, settings: Settings, retriever: Retriever, store: Store, embedder: Embedder):
         self.settings = settings
@@ -68,14 +71,24 @@ class ModelPath:
         return {"question": q, "hits": self.retriever.search(q, self.settings.evidence_sentences, doc_ids)}
 
     def _evidence(self, state: dict) -> dict:
-        """As many of the best sentences as fit the token budget."""
-        hits, costs = state["hits"], count_tokens([h.sentence.text for h in state["hits"]])
+        """The best sentences as many as fit the token budget, the first WINDOWED of them read in their chunk:
+        with the sentence before and after (a passage, not a lone line). Every sentence is keyed, so each stays
+        citable on its own."""
+        hits = state["hits"]
+        around = self.retriever.context(hits[:WINDOWED])
+        shown, seen = [], set()
+        for h in hits:
+            before, after = around.get(h.sentence.id, (None, None))
+            for s, hit in ((before, None), (h.sentence, h), (after, None)):
+                if s is not None and s.id not in seen:
+                    seen.add(s.id)
+                    shown.append(hit or Hit(s, 0.0, 0.0, 0.0, h.title, h.url))
         kept, used = [], 0
-        for h, c in zip(hits, costs):
-            if used + c + 4 > self.settings.context_tokens:
+        for h, cost in zip(shown, count_tokens([h.sentence.text for h in shown])):
+            if used + cost + 4 > self.settings.context_tokens:
                 break
             kept.append(h)
-            used += c + 4
+            used += cost + 4
         return {**state, "evidence": cite.Evidence.of(kept)}
 
     def _messages(self, state: dict, form: str) -> list[tuple[str, str]]:

@@ -62,6 +62,21 @@ class Retriever:
         text = {s.id: s.text for s in sents}
         return [_keyword_text(text.get(i, ""), self.docs.get(i.rsplit(":", 1)[0])) for i in ids]
 
+    def context(self, hits: list[Hit]) -> dict[str, tuple[Sentence | None, Sentence | None]]:
+        """Each hit's neighbours in its chunk (the window it was written in): (the sentence before, the one after),
+        None at a chunk's edge. What a sentence means often depends on them ("It was ...", "He said ...")."""
+        if not hits:
+            return {}
+        chunks = self.store.chunk_sentence_ids(sorted({h.sentence.doc_id for h in hits}))
+        around = {}
+        for h in hits:
+            window = _window(chunks.get(h.sentence.doc_id, []), h.sentence.id)
+            at = window.index(h.sentence.id)
+            around[h.sentence.id] = (window[at - 1] if at > 0 else None, window[at + 1] if at + 1 < len(window) else None)
+        wanted = sorted({i for pair in around.values() for i in pair if i})
+        found = {s.id: s for s in self.store.get_sentences(wanted)[0]} if wanted else {}
+        return {sid: (found.get(b), found.get(a)) for sid, (b, a) in around.items()}
+
     def search(self, question: str, k: int = 10, doc_ids: list[str] | None = None, hybrid: bool = True) -> list[Hit]:
         """The k best sentences, best first; `similarity` is the exact cosine for every hit. hybrid=False:
         the vector search alone."""
@@ -91,6 +106,12 @@ class Retriever:
             for s, sim in zip(sents, sims)
         ]
         return sorted(hits, key=lambda h: -h.score)
+
+
+def _window(chunks: list[list[str]], sid: str) -> list[str]:
+    """The chunk a sentence is read in: the one where it has the most neighbours around it."""
+    holding = [c for c in chunks if sid in c]
+    return max(holding, key=lambda c: min(c.index(sid), len(c) - 1 - c.index(sid)), default=[sid])
 
 
 def _keyword_text(sentence: str, doc: DocumentInfo | None) -> str:

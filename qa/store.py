@@ -190,6 +190,15 @@ class Store:
         return [sents[i] for i in order], vecs
 
     @_reachable
+    def chunk_sentence_ids(self, doc_ids: list[str]) -> dict[str, list[list[str]]]:
+        """The sentence ids of each chunk of these documents, chunks in reading order."""
+        got = self.chunks.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas"])
+        out: dict[str, list[tuple[int, list[str]]]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"]):
+            out.setdefault(meta["doc_id"], []).append((int(cid.rsplit("#", 1)[1]), _chunk_sentences(meta)))
+        return {d: [ids for _, ids in sorted(chunks)] for d, chunks in out.items()}
+
+    @_reachable
     def nearest(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity) of the k nearest sentences; k must not exceed the number
         stored (the caller knows it from the document records, so no count() round trip here)."""
@@ -198,6 +207,10 @@ class Store:
         where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
         got = self.sentences.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def _chunk_sentences(meta: dict) -> list[str]:
+    return json.loads(meta["sentence_ids"])
 
 
 def _chunk_vectors(sents: list[Sentence], chunks: list[Chunk], vectors: np.ndarray) -> np.ndarray:

@@ -54,3 +54,13 @@ def test_citation_and_document_by_id(lib):
     assert lib.article(c.doc_id)[c.start : c.end] == c.text
     assert lib.document(c.doc_id).source == "Island Gazette"
     assert lib.citation(f"{c.doc_id}:999") is None
+
+
+def test_context_is_the_sentence_before_and_after_in_the_chunk(lib):
+    hits = lib.search("harbour master pier repaired winter", k=5)
+    pier = next(h for h in hits if "harbour master" in h.sentence.text)
+    first = next(h for h in lib.search("island ferry runs again from Monday", k=5) if "island ferry" in h.sentence.text)
+    around = lib.retriever.context([pier, first])
+    before, after = around[pier.sentence.id]
+    assert before.text == "Tickets cost four pounds." and after is None  # the article's last sentence
+    assert around[first.sentence.id][0] is None and around[first.sentence.id][1].text == "Tickets cost four pounds."
