@@ -57,8 +57,8 @@ class MiniLM:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.inter_op_num_threads = 1
-        # threads sleep instead of spinning between calls: a one-question call on a busy machine took
-        # 168 ms spinning against 54 ms not (12 ms either way when idle); batch throughput is the same
+        # threads sleep instead of spinning between calls: spinning threads slow a one-question call on a busy
+        # machine several times over, and batch throughput is the same (bench/RESULTS.md, commit bc9e9b6)
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.batch = batch
@@ -67,10 +67,8 @@ class MiniLM:
         out = np.zeros((len(texts), 384), dtype=np.float32)
         enc = self.tokenizer.encode_batch(texts)
         size = [len(e.ids) for e in enc]
-        # similar lengths batched together (less padding, same vectors), and no batch over BATCH_TOKENS
-        # padded word pieces: 64 texts of 256 word pieces in one call took the process to 1.6 GB; in calls
-        # of 1,024 it peaked at 0.41 GB on the 4,096 longest of 30,000 news sentences, in calls of 512 at
-        # 0.34 GB, as fast (6,000 short ones: 0.33 and 0.29 GB, 17.4 s both)
+        # similar lengths batched together (less padding, same vectors), and no batch over BATCH_TOKENS padded word
+        # pieces: the activations of one call grow with batch x width (commit 45c8fc2 has the measurements)
         order = sorted(range(len(texts)), key=size.__getitem__)
         start = 0
         while start < len(order):
@@ -157,7 +155,7 @@ def _parse(spec: str) -> tuple[str, str, str]:
 
 class Lazy:
     """The embedder a setting names, loaded at its first use: a process that lists or removes
-    documents, or ingests through the Worker, never holds the model (~200 MB resident)."""
+    documents, or ingests through the Worker, never holds the model."""
 
     def __init__(self, spec: str, batch: int = 64):
         self.spec, self.batch, self.name = spec, batch, name(spec)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import (ConfigError, ModelAuthError, ModelError, ModelNotServedError, ModelRateLimitError,
+from qa.errors import (ModelAuthError, ModelError, ModelNotServedError, ModelRateLimitError,
                        ModelReplyError, ModelUnavailableError)
 
 # USD per million tokens (input, output), for the cost estimate; unknown models get no estimate
@@ -46,10 +46,8 @@ class Reply:
 
 class ChatModel:
     def __init__(self, settings: Settings):
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError:
-            raise ConfigError("a chat model needs the llm extra: pip install 'qa[llm]' (or set QA_MODE=extractive).") from None
+        from langchain_openai import ChatOpenAI
+
         self.settings = settings
         self.name = settings.model
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"

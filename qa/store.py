@@ -8,7 +8,7 @@ server (`QA_CHROMA_URL`). Three collections, all with vectors we compute ourselv
 
 A document exists when its qa_documents record does: that record is written last and deleted first, so
 an ingestion killed half-way leaves no visible half-article, and re-running it completes it. Records are
-written with `add`, not `upsert` (an upsert cost 35% more on 10,000 sentences): ids are content hashes,
+written with `add`, not `upsert` (cheaper): ids are content hashes,
 so a record already there is the same record; leftovers of a killed ingestion that differ are removed first.
 """
 

@@ -16,13 +16,17 @@ _NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
 # Text that speaks to the model instead of reporting news (prompt injection). It stays in the evidence,
 # fenced as data, but never counts as support: a claim resting only on it is unsupported.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
-    r"|\b(?:system|developer) prompt\b|\breveal (?:your|the) (?:prompt|instructions)\b"
-    r"|\bcite (?:this|these|the following) (?:sentence|text|line)s?\b"
-    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b"
+    r"""
+    (?P<override> \b(?:ignore|disregard|forget|override)\b .{0,40} \b(?:instructions?|prompts?|rules)\b )
+    | (?P<prompt> \b(?:system|developer)\ prompt\b | \breveal\ (?:your|the)\ (?:prompt|instructions)\b )
+    | (?P<cite_me> \bcite\ (?:this|these|the\ following)\ (?:sentence|text|line)s?\b )
+    | (?P<role> \byou\ are\ (?:now\ )?(?:an?\ )?(?:ai|assistant|language\ model|chatbot)\b )
     # text that forges the prompt's structure: a fence tag, a chat-template token, a role label
-    r"|</?evidence\b|<\|im_(?:start|end)\|>|\[/?INST\]"
-    r"|(?-i:\b(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:)|^\s*(?:system|assistant|developer)\s*:", re.I | re.S)
+    | (?P<fence> </?evidence\b | <\|im_(?:start|end)\|> | \[/?INST\] )
+    | (?P<label> (?-i:\b(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:) | ^\s*(?:system|assistant|developer)\s*: )
+    """,
+    re.I | re.S | re.X,
+)
 
 
 
