@@ -36,14 +36,13 @@ def repair(store: Store, settings: Settings, keyword_dir: Path) -> CheckReport:
     """Fix what `check` finds: long fields cut in place, broken or out-of-bounds documents removed
     (record first), orphan records and stale index folders deleted. Good articles are not touched."""
     report = check(store, settings, keyword_dir)
-    gone: set[str] = set()
+    removed = sorted({p.doc_id for p in report.problems if p.fix == REMOVE})
     for p in report.problems:
-        if p.kind == "long fields" and p.doc_id not in gone:
+        if p.kind == "long fields" and p.doc_id not in removed:
             (info,) = store.documents_info([p.doc_id], as_stored=True)
             store.update_fields(ingest.bounded_info(info))
-        elif p.fix == REMOVE and p.doc_id not in gone:
-            store.remove(p.doc_id)
-            gone.add(p.doc_id)
+    for doc_id in removed:
+        store.remove(doc_id)  # the record first, then its sentences and chunks
     store.drop_records(sorted({p.doc_id for p in report.problems if p.kind == "orphan records"}))
     if any(p.kind == "keyword index" for p in report.problems):
         for folder, _ in keyword.stale(keyword_dir, store.generation(), report.sentences):
