@@ -11,6 +11,7 @@ General rules, no site-specific strings:
 
 from __future__ import annotations
 
+import collections
 import re
 import unicodedata
 
@@ -26,6 +27,8 @@ _NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "Ne
 
 TITLE_SEARCH = 3  # the headline must be among the first paragraphs
 TITLE_MAX_WORDS = 25
+REPEAT_WINDOW = 200
+TITLE_CHARS = 300  # a longer line is no headline; a longer given title is cut at a word (the lists show it)
 
 
 def normalize(text: str) -> str:
@@ -46,7 +49,7 @@ def paragraphs(text: str) -> list[str]:
 
 def is_headline(par: str) -> bool:
     words = par.split()
-    return (2 <= len(words) <= TITLE_MAX_WORDS and not _SENTENCE_END.search(par)
+    return (len(par) <= TITLE_CHARS and 2 <= len(words) <= TITLE_MAX_WORDS and not _SENTENCE_END.search(par)
             and not is_link_line(par) and not _NAVIGATION.search(par))
 
 
@@ -55,15 +58,19 @@ def is_link_line(par: str) -> bool:
 
 
 def drop_repeats(pars: list[str]) -> list[str]:
-    """Drop a paragraph equal to, or contained in, an earlier one (compared case- and space-blind)."""
+    """Drop a paragraph equal to, or contained in, an earlier one (compared case- and space-blind).
+    Containment is looked for among the last REPEAT_WINDOW paragraphs kept (captions repeat text near
+    them), so that a text of a million lines is not compared with all of its earlier lines."""
     kept: list[str] = []
-    seen: list[str] = []
+    seen: set[str] = set()
+    recent: collections.deque[str] = collections.deque(maxlen=REPEAT_WINDOW)
     for par in pars:
         key = " ".join(par.casefold().split())
-        if any(key == s or (len(key) >= 40 and key in s) for s in seen):
+        if key in seen or (len(key) >= 40 and any(key in s for s in recent)):
             continue
         kept.append(par)
-        seen.append(key)
+        seen.add(key)
+        recent.append(key)
     return kept
 
 
@@ -75,7 +82,17 @@ def split_title(pars: list[str], markdown: bool = False) -> tuple[str, list[str]
         if is_headline(par):
             return par, pars[i + 1 :]
     first = pars[0] if pars else ""
-    return " ".join(first.split()[:12]), pars
+    return clip(" ".join(first[: TITLE_CHARS * 2].split()[:12]), TITLE_CHARS), pars
+
+
+def clip(text: str, limit: int) -> str:
+    """text with whitespace collapsed, cut to at most `limit` characters at the last space (hard
+    when the text has none in the second half) and marked with an ellipsis when cut."""
+    text = " ".join(text[: limit * 4].split()) if len(text) > limit else text
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
 
 
 def body(pars: list[str]) -> str:

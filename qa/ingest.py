@@ -10,18 +10,29 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from qa import clean
 from qa.config import Settings
 from qa.errors import InputError
-from qa.types import Article
+from qa.types import Article, DocumentInfo
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 MIN_ARTICLE_WORDS = 5  # what an HTML page must yield to count as an article (not a menu or a footer)
+# The longest fields an article record may carry: they are listed on every page and copied into each
+# sentence's keyword entry, so one long title must not be repeated thousands of times. A longer title or
+# source is cut at a word; a longer url or date is no usable link or date and is dropped.
+FIELD_CHARS = {"title": clean.TITLE_CHARS, "source": 300, "url": 2048, "published_at": 64}
+# A "word" longer than LONG_RUN characters is data (base64, minified code, a hex dump), not text; an
+# article may hold at most UNBROKEN_CHARS of such runs, each of which is cut into pieces of
+# QA_MAX_SENTENCE_CHARS, embedded one by one.
+LONG_RUN = 1000
+UNBROKEN_CHARS = 100_000
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 # well-formed multi-byte UTF-8 sequences: text that has them and still fails to decode is broken UTF-8
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 # void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
@@ -127,6 +138,7 @@ def _western(raw: bytes) -> str | None:
 
 
 def from_text(text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False) -> Article:
+    check_prose(text, source)
     pars = clean.paragraphs(text)
     if title:
         title = " ".join(clean.normalize(title).split())
@@ -138,7 +150,37 @@ def from_text(text: str, source: str = "", title: str = "", url: str = "", publi
     if not body:
         raise InputError(f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
                          "or page chrome); give it the article's text.")
-    return Article(doc_id=doc_id(body), title=title, text=body, source=source, url=url, published_at=published_at)
+    return bounded(Article(doc_id=doc_id(body), title=title, text=body, source=source, url=url, published_at=published_at))
+
+
+def bounded(article: Article) -> Article:
+    """The article with its fields within FIELD_CHARS (its text and id unchanged)."""
+    fields = {k: getattr(article, k) for k in FIELD_CHARS}
+    cut = bounded_fields(fields)
+    return article if cut == fields else replace(article, **cut)
+
+
+def bounded_info(info: DocumentInfo) -> DocumentInfo:
+    """A document record's fields within FIELD_CHARS (a record written before there were bounds)."""
+    fields = {k: getattr(info, k) for k in FIELD_CHARS}
+    cut = bounded_fields(fields)
+    return info if cut == fields else replace(info, **cut)
+
+
+def bounded_fields(fields: dict[str, str]) -> dict[str, str]:
+    """{title, source, url, published_at} within FIELD_CHARS: title and source cut at a word, a url or
+    date too long to be one dropped."""
+    return {k: clean.clip(v, FIELD_CHARS[k]) if k in ("title", "source") else ("" if len(v) > FIELD_CHARS[k] else v)
+            for k, v in fields.items()}
+
+
+def check_prose(text: str, source: str) -> None:
+    """Refuse text that is mostly one unbroken run of characters: each 600 characters of it would be
+    one 'sentence' for the model, thousands of them, none of them readable."""
+    runs = sum(m.end() - m.start() for m in _LONG_RUN.finditer(text))
+    if runs > UNBROKEN_CHARS:
+        raise InputError(f"{source or 'text'}: {runs:,} characters in runs of {LONG_RUN:,} or more without a space "
+                         f"(base64, minified code or data?), over the {UNBROKEN_CHARS:,} an article may hold; give article text.")
 
 
 def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
@@ -187,6 +229,7 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
         where = f"{source}:{line}"
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
             raise InputError(f"{where}: each record needs a non-empty 'text' string (and a 'title'); fix that record.")
+        check_prose(rec["text"], where)
         meta = {k: str(rec.get(k) or "") for k in ("title", "url", "source", "published_at")}
         try:
             articles.append(from_text(rec["text"], source=meta["source"] or source, title=meta["title"],

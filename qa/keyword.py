@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from qa.text import tokenize
 
 TOKENS = "tokens-1.json"  # the words saved per sentence; a new name when what is indexed changes
 READ_BATCH = 5000  # sentences read from the store per call when the index grows
+STALE_SECONDS = 600  # a half-built index folder older than this was left by a stopped build
 
 
 class KeywordIndex:
@@ -98,6 +100,28 @@ def open_index(folder: Path, generation: str, ids: Callable[[], list[str]],
         if old != path and old.is_dir() and not old.name.endswith(".tmp"):
             shutil.rmtree(old, ignore_errors=True)
     return index
+
+
+def stale(folder: Path, generation: str, sentences: int) -> list[tuple[Path, str]]:
+    """Folders here that should not be: builds stopped half-way (older than STALE_SECONDS, so a build
+    running now is left alone), and this generation's index when it cannot be read or does not hold the
+    library's `sentences`. (folder, why) each."""
+    if not folder.is_dir():
+        return []
+    out, now = [], time.time()
+    for d in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if d.name.endswith(".tmp"):
+            if now - d.stat().st_mtime > STALE_SECONDS:
+                out.append((d, "left by an index build that was stopped"))
+        elif d.name == (generation or "empty"):  # older generations are what the next build starts from
+            try:
+                held = len(json.loads((d / "ids.json").read_text()))
+            except (OSError, ValueError):
+                out.append((d, "this generation's index cannot be read"))
+                continue
+            if held != sentences:
+                out.append((d, f"this generation's index holds {held:,} sentences, the library {sentences:,}"))
+    return out
 
 
 def _previous_tokens(folder: Path, current: Path) -> dict[str, list[str]]:

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, chunking, embeddings, ingest, memory, sentences, summarize
+from qa import answer, chunking, embeddings, health, ingest, memory, sentences, summarize
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError, ModelFileError
 from qa.retrieve import Retriever
 from qa.store import Store
-from qa.types import Answer, Article, Citation, DocumentInfo, Hit, IngestReport, Summary
+from qa.types import Answer, Article, CheckReport, Citation, DocumentInfo, Hit, IngestReport, Summary
 
 # progress(done, total, what): called after each source is read and each batch is stored
 Progress = Callable[[int, int, str], None]
@@ -51,14 +51,17 @@ class Library:
         source that cannot be read is reported in `failed` and the others still go in."""
         items = sources if isinstance(sources, list) else [sources]
         report = IngestReport()
-        articles: list[Article] = [a for a in items if isinstance(a, Article)]
+        given: dict[str, list[Article]] = {}  # articles handed over, by source: each source is bounded as a file is
+        for a in items:
+            if isinstance(a, Article):
+                given.setdefault(a.source, []).append(ingest.bounded(a))
         paths = ingest.expand([str(s) for s in items if not isinstance(s, Article)])
+        articles: list[Article] = []
         with _timed(report, "read"):
+            for src, group in given.items():
+                self._admit(src, lambda group=group: group, articles, report)
             for done, src in enumerate(paths, 1):
-                try:
-                    articles.extend(ingest.read(src, self.settings))
-                except InputError as e:
-                    report.failed.append((src, str(e)))
+                self._admit(src, lambda src=src: list(ingest.read(src, self.settings)), articles, report)
                 if progress:
                     progress(done, len(paths), f"read {src}")
         self._add(articles, report, progress)
@@ -69,6 +72,21 @@ class Library:
 
     def ingest_text(self, text: str, title: str = "", source: str = "pasted", url: str = "") -> IngestReport:
         return self.ingest([ingest.from_text(text, source=source, title=title, url=url)])
+
+    def _admit(self, source: str, read: Callable[[], list[Article]], articles: list[Article], report: IngestReport) -> None:
+        """The articles of one file (or one source's given articles) into `articles` when they can be read
+        and hold at most QA_MAX_SENTENCES together (what bounds an ingestion's memory, checked before any
+        embedding); into `report.failed` otherwise."""
+        try:
+            found, total = read(), 0
+            for a in found:
+                total += len(sentences.spans(a.text, self.settings.max_sentence_chars))
+                if total > self.settings.max_sentences:
+                    raise InputError(f"{source or 'text'}: more than {self.settings.max_sentences:,} sentences "
+                                     "(QA_MAX_SENTENCES); split it into smaller files or raise QA_MAX_SENTENCES.")
+            articles.extend(found)
+        except InputError as e:
+            report.failed.append((source, str(e)))
 
     def _add(self, articles: list[Article], report: IngestReport, progress: Progress | None) -> None:
         with self._write:
@@ -152,6 +170,17 @@ class Library:
                 raise DocumentNotFoundError(doc_id)
             self.store.remove(doc_id)
             return info
+
+    def check(self, full: bool = True) -> CheckReport:
+        """What is wrong with the library: records of unfinished ingestions, documents that break the
+        bounds, a keyword index out of step. full=False reads only the document records (fast)."""
+        return health.check(self.store, self.settings, self.retriever.keyword_dir, full)
+
+    def repair(self) -> CheckReport:
+        """Fix what `check` finds (the report says what was done); good articles stay as they are.
+        Run it when no other process is writing to this library."""
+        with self._write:
+            return health.repair(self.store, self.settings, self.retriever.keyword_dir)
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from qa import keyword
+from qa import clean, ingest, keyword
 from qa.embeddings import Embedder
 from qa.errors import DocumentNotFoundError, EmptyLibraryError
 from qa.store import Store
@@ -119,8 +119,11 @@ def _keyword_text(sentence: str, doc: DocumentInfo | None) -> str:
 
 
 def _about(doc: DocumentInfo | None) -> str:
-    """Headline and publisher; a local file's path names no publisher and is left out."""
+    """Headline and publisher; a local file's path names no publisher and is left out. Both are cut to
+    their bounds here too: a record written before titles were bounded must not be copied whole into
+    each of its sentences' entries."""
     if doc is None:
         return ""
-    path_like = any(c in doc.source for c in "/\\.") and not doc.source.startswith(("http://", "https://"))
-    return doc.title if path_like and not doc.url else f"{doc.title} {doc.source}"
+    title, source = (clean.clip(v, ingest.FIELD_CHARS[k]) for k, v in (("title", doc.title), ("source", doc.source)))
+    path_like = any(c in source for c in "/\\.") and not source.startswith(("http://", "https://"))
+    return title if path_like and not doc.url else f"{title} {source}"

@@ -17,16 +17,19 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlparse
 
 import numpy as np
 
 from qa.config import Settings
 from qa.errors import ConfigError, QAError, StoreError
+from qa.ingest import bounded_info
 from qa.types import Article, Chunk, DocumentInfo, Sentence
 
 SCHEMA = 1
+PAGE = 5000  # records read per call when a check reads a whole collection
 SENTENCES, CHUNKS, DOCUMENTS = "qa_sentences", "qa_chunks", "qa_documents"
 
 
@@ -163,9 +166,44 @@ class Store:
         return set(self.documents.get(include=[])["ids"])
 
     @_reachable
-    def documents_info(self, ids: Iterable[str] | None = None) -> list[DocumentInfo]:
+    def documents_info(self, ids: Iterable[str] | None = None, as_stored: bool = False) -> list[DocumentInfo]:
+        """Document records; their fields cut to the bounds of `ingest.FIELD_CHARS` (a record written
+        before fields were bounded may hold a whole text as its title) unless `as_stored`."""
         got = self.documents.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
-        return [DocumentInfo(doc_id=i, **m) for i, m in zip(got["ids"], got["metadatas"])]
+        infos = [DocumentInfo(doc_id=i, **m) for i, m in zip(got["ids"], got["metadatas"])]
+        return infos if as_stored else [bounded_info(i) for i in infos]
+
+    @_reachable
+    def records_per_document(self) -> tuple[Counter, Counter]:
+        """(sentences, chunks) stored per doc_id, whether or not a document record exists: read in pages."""
+        counts = []
+        for col in (self.sentences, self.chunks):
+            counted: Counter = Counter()
+            for offset in range(0, col.count(), PAGE):
+                counted.update(m["doc_id"] for m in col.get(include=["metadatas"], limit=PAGE, offset=offset)["metadatas"])
+            counts.append(counted)
+        return counts[0], counts[1]
+
+    @_reachable
+    def article_texts(self, ids: list[str]) -> Iterator[tuple[str, str]]:
+        """(doc_id, clean text) of these documents, a page at a time."""
+        for b in range(0, len(ids), PAGE // 50):
+            got = self.documents.get(ids=ids[b : b + PAGE // 50], include=["documents"])
+            yield from zip(got["ids"], got["documents"])
+
+    @_reachable
+    def drop_records(self, doc_ids: list[str]) -> None:
+        """Sentences and chunks of documents that have no record (an ingestion killed before writing it)."""
+        if doc_ids:
+            self.sentences.delete(where={"doc_id": {"$in": doc_ids}})
+            self.chunks.delete(where={"doc_id": {"$in": doc_ids}})
+            self.touch()
+
+    @_reachable
+    def update_fields(self, info: DocumentInfo) -> None:
+        """Rewrite a document record's fields (title, source, ...) in place; its text and vector stay."""
+        self.documents.update(ids=[info.doc_id], metadatas=[{k: v for k, v in info.to_dict().items() if k != "doc_id"}])
+        self.touch()
 
     @_reachable
     def article_text(self, doc_id: str) -> str | None:

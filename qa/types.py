@@ -149,3 +149,28 @@ class IngestReport:
             "skipped": [d.to_dict() for d in self.skipped],
             "failed": [{"source": s, "error": e} for s, e in self.failed],
         }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `qa check` found: what is wrong and what `qa check --repair` does about it."""
+
+    kind: str  # "orphan records" | "incomplete" | "long fields" | "not text" | "too many sentences" | "keyword index"
+    doc_id: str  # "" when it is not about one document
+    detail: str
+    fix: str
+
+
+@dataclass
+class CheckReport:
+    documents: int = 0
+    sentences: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: bool = False  # the problems listed were fixed
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
