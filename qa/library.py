@@ -5,22 +5,18 @@ What the CLI, the web page and the evals call; everything below it is reachable 
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, chunking, embeddings, health, ingest, memory, sentences, summarize
+from qa import answer, embeddings, health, ingest, pipeline, sentences, summarize
 from qa.config import Settings
-from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError, ModelFileError
+from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError
 from qa.retrieve import Retriever
 from qa.store import Store
 from qa.types import Answer, Article, CheckReport, Citation, DocumentInfo, Hit, IngestReport, Summary
 
-# progress(done, total, what): called after each source is read and each batch is stored
-Progress = Callable[[int, int, str], None]
-EMBED_BATCH = 2048  # sentences embedded, then stored, together across articles: fewer, fuller calls
+Progress = pipeline.Progress
 
 
 class Library:
@@ -57,7 +53,7 @@ class Library:
                 given.setdefault(a.source, []).append(ingest.bounded(a))
         paths = ingest.expand([str(s) for s in items if not isinstance(s, Article)])
         articles: list[Article] = []
-        with _timed(report, "read"):
+        with pipeline.timed(report, "read"):
             for src, group in given.items():
                 self._admit(src, lambda group=group: group, articles, report)
             for done, src in enumerate(paths, 1):
@@ -66,7 +62,7 @@ class Library:
                     progress(done, len(paths), f"read {src}")
         self._add(articles, report, progress)
         if report.added:
-            with _timed(report, "index"):  # the keyword index for the new generation, now, not on the next question
+            with pipeline.timed(report, "index"):  # the keyword index for the new generation, now, not on the next question
                 self.retriever.refresh()
         return report
 
@@ -102,64 +98,8 @@ class Library:
             # costs ~1 s to start; only for the local model as the settings name it.
             big = sum(len(a.text) for a in pending.values()) >= self.settings.embed_worker_chars
             worker = big and isinstance(self.embedder, embeddings.Lazy) and self.embedder.name == embeddings.MiniLM.name
-            self._pipeline(self._batches(pending.values(), report), report, progress, len(pending), worker)
-
-    def _batches(self, articles, report: IngestReport) -> Iterator[list[tuple[Article, list]]]:
-        """Articles with their sentences, about EMBED_BATCH sentences at a time."""
-        batch: list[tuple[Article, list]] = []
-        for a in articles:
-            with _timed(report, "split"):
-                batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
-            if sum(len(s) for _, s in batch) >= EMBED_BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    def _pipeline(self, batches, report: IngestReport, progress: Progress | None, total: int, use_worker: bool) -> None:
-        """Embed batch i+1 (in the worker, when there is one) while batch i is stored. A worker that
-        fails is closed and the rest is embedded here."""
-        worker = _attempt(embeddings.Worker, self.settings.embedding, self.settings.embedding_batch) if use_worker else None
-        done, ready = 0, None  # ready: (batch, its vectors), not yet stored
-        try:
-            for batch in batches:
-                texts = [s.text for _, sents in batch for s in sents]
-                sent = worker is not None and _attempt(worker.submit, texts)
-                if ready:
-                    done += self._store_batch(*ready, report)
-                    if progress:
-                        progress(done, total, "indexed")
-                with _timed(report, "embed"):
-                    vectors = _attempt(worker.result) if sent else None
-                    if vectors is None:
-                        if worker is not None:
-                            worker.close()
-                            worker = None
-                        vectors = self.embedder.embed(texts)
-                    ready = (batch, vectors)
-            if ready:
-                done += self._store_batch(*ready, report)
-                if progress:
-                    progress(done, total, "indexed")
-        finally:
-            if worker is not None:
-                worker.close()
-
-    def _store_batch(self, batch: list[tuple[Article, list]], vectors, report: IngestReport) -> int:
-        rows, at = [], 0
-        with _timed(report, "split"):
-            for article, sents in batch:
-                chunks = chunking.chunk(article.text, sents, self.settings.chunk_tokens, self.settings.chunk_overlap)
-                rows.append((article, sents, chunks, vectors[at : at + len(sents)]))
-                at += len(sents)
-        with _timed(report, "store"):
-            infos = self.store.add(rows)
-            memory.release()
-        report.added.extend(infos)
-        with _timed(report, "index"):
-            for (_, sents), info in zip(batch, infos):
-                self.retriever.remember(sents, info)
-        return len(batch)
+            stages = pipeline.Stages(self.settings, self.embedder, self.store, self.retriever, report, progress)
+            stages.run(list(pending.values()), worker)
 
     def remove(self, doc_id: str) -> DocumentInfo:
         """Every trace of a document: its record, sentences, chunks, and (by the new generation) its
@@ -298,23 +238,6 @@ class Library:
 
 def _info(a: Article, n: int) -> DocumentInfo:
     return DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, n, len(a.text))
-
-
-@contextlib.contextmanager
-def _timed(report: IngestReport, stage: str):
-    t = time.perf_counter()
-    try:
-        yield
-    finally:
-        report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - t
-
-
-def _attempt(call, *args):
-    """call(*args), or None when the embedding worker behind it failed (it died, or its pipe broke)."""
-    try:
-        return call(*args)
-    except (OSError, ValueError, ModelFileError):
-        return None
 
 
 def _question(q: str) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import REFERENCE
 
-from qa import embeddings, library
+from qa import embeddings, pipeline
 from qa.config import Settings
 from qa.errors import ModelFileError
 from qa.library import Library
@@ -100,7 +100,7 @@ def test_worker_gives_the_same_index_as_embedding_in_process(tmp_path, articles)
 
 
 def test_a_worker_killed_mid_ingestion_is_replaced_by_embedding_in_process(tmp_path, articles, monkeypatch):
-    monkeypatch.setattr(library, "EMBED_BATCH", 64)  # many batches, so the kill lands mid-way
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 64)  # many batches, so the kill lands mid-way
     killed = []
 
     def progress(done, total, what):
