@@ -56,13 +56,18 @@ def is_link_line(par: str) -> bool:
 
 def drop_repeats(pars: list[str]) -> list[str]:
     """Drop a paragraph equal to, or contained in, an earlier one (compared case- and space-blind)."""
-    kept: list[str] = []
+    return [pars[i] for i in _unique(pars)]
+
+
+def _unique(pars: list[str]) -> list[int]:
+    """Indices of the paragraphs drop_repeats keeps."""
+    kept: list[int] = []
     seen: list[str] = []
-    for par in pars:
+    for i, par in enumerate(pars):
         key = " ".join(par.casefold().split())
         if any(key == s or (len(key) >= 40 and key in s) for s in seen):
             continue
-        kept.append(par)
+        kept.append(i)
         seen.append(key)
     return kept
 
@@ -80,6 +85,15 @@ def split_title(pars: list[str], markdown: bool = False) -> tuple[str, list[str]
 
 def body(pars: list[str]) -> str:
     """The stored clean text: chrome and repeats gone, paragraphs joined by blank lines."""
-    pars = [p for p in pars if not is_link_line(p)]
-    pars = [_MD_HEADING.sub("", p) for p in pars]
-    return "\n\n".join(drop_repeats(pars))
+    return "\n\n".join(text for _, text in body_parts(pars))
+
+
+def body_parts(pars: list[str]) -> list[tuple[int, str]]:
+    """(index in pars, text) of each paragraph the clean text keeps, in order: a caller that knows where
+    each paragraph came from (a PDF's pages) can tell where it lands."""
+    kept = [(i, _MD_HEADING.sub("", p)) for i, p in enumerate(pars) if not is_link_line(p)]
+    return [kept[k] for k in _unique([text for _, text in kept])]
+
+
+def ends_sentence(par: str) -> bool:
+    return bool(_SENTENCE_END.search(par))

@@ -290,7 +290,8 @@ def _print_citations(citations, support: dict | None = None) -> None:
     for c in citations:
         label = f"  ({support[c.marker]})" if support and c.marker in support else ""
         print(textwrap.fill(f"[{c.marker}] {c.text}", width=100, subsequent_indent="    "))
-        print(f"    — {c.title} · {c.sentence_id} · chars {c.start}-{c.end}{label}")
+        page = f"p. {c.page} · " if c.page else ""
+        print(f"    — {c.title} · {c.sentence_id} · {page}chars {c.start}-{c.end}{label}")
 
 
 class _progress:

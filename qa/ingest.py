@@ -1,4 +1,4 @@
-"""Text, HTML, JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
+"""Text, HTML, PDF (qa/pdf.py), JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
 
 Every failure is an InputError naming the file (and line) and what to do; nothing here touches the index.
 """
@@ -20,7 +20,8 @@ from qa.types import Article
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
 MIN_ARTICLE_WORDS = 5  # what an HTML page must yield to count as an article (not a menu or a footer)
 # well-formed multi-byte UTF-8 sequences: text that has them and still fails to decode is broken UTF-8
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -81,6 +82,10 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
         yield from_html(raw, source=source)
     elif suffix in JSON_SUFFIXES:
         yield from from_json(decode(raw, source), source, lines=suffix != ".json")
+    elif suffix in PDF_SUFFIXES:
+        from qa import pdf  # pdf imports this module (doc_id)
+
+        yield pdf.from_pdf(raw, source)
     else:
         yield from_text(decode(raw, source), source=source, markdown=suffix in {".md", ".markdown"})
 

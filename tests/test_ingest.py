@@ -312,7 +312,7 @@ def test_json_without_records(tmp_path):
     assert "none.json" in msg and "no records" in msg
 
 
-@pytest.mark.parametrize("name", ["article.pdf", "article.docx", "README"])
+@pytest.mark.parametrize("name", ["article.epub", "article.docx", "README"])
 def test_unsupported_suffix(tmp_path, name):
     p = tmp_path / name
     p.write_text("Some article text.")
