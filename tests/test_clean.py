@@ -137,7 +137,14 @@ def test_link_line_rule():
     assert clean.is_link_line("RELATED: ISIS beheads archaeology 'pioneer' in Palmyra")
     # a sentence that happens to start with a capitalised label is not a link line
     assert not clean.is_link_line("UPDATE: The minister resigned on Friday, his office said.")
-    assert not clean.is_link_line("Related: lower-case label is a sentence")
+    # cross-link labels in any case, with a headline or with nothing after the colon
+    assert clean.is_link_line("Read more: Storms batter the Spanish coast")
+    assert clean.is_link_line("See also: How the floods unfolded")
+    assert clean.is_link_line("related: Valencia counts the cost")
+    assert clean.is_link_line("See more photos:")
+    # but a sentence after the label is text, and a label that is not a cross-link is a subheading
+    assert not clean.is_link_line("Related: the council said the two bridges would close for a year.")
+    assert not clean.is_link_line("Federal: Health care, of course, and vending machines")
     assert not clean.is_link_line("BEIRUT — Syrian government forces recaptured Palmyra on Sunday")
 
 
