@@ -33,7 +33,7 @@ _LINK_LINE = re.compile(
 )
 _CHROME_LINE = re.compile(
     r"""(?P<byline> ^\W*(?i:by)\s+[A-Z][\w'’.-]*\s+[A-Z][\w'’.-]*(?:\s+\S+){0,8}$ )
-      | (?P<signature> ^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3},(?:\s+[A-Z][\w'’.-]+){1,3}$ )
+      | (?P<signature> ^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3},(?:,?\s+[A-Z][\w'’.-]+){1,4}$ )
       | (?P<credit> (?i: \b(?:contributed|contributing)\s+(?:reporting\s+)?to\s+this\s+(?:report|story|article)\b
                       | ^(?:additional\s+)?(?:reporting|writing|editing)\s+by\s+[A-Z] ) )
       | (?P<note> (?i: ^this\s+(?:story|article|report)\s+(?:has\s+been|was)\s+(?:updated|corrected|amended)\b ) )
@@ -41,7 +41,8 @@ _CHROME_LINE = re.compile(
       | (?P<contact> ^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$ | ^@\w+$ )
       | (?P<end_mark> ^[^\w]+$ | (?i: ^\W*end\W*$ ) )
       | (?P<loading> (?i: ^loading\b.{0,60}(?:\.\.\.|…)$ ) )
-      | (?P<call> (?i: \b(?:share|send)\s+(?:us\s+)?your\s+(?:photos|videos|pictures|stories|tips|views)\b
+      | (?P<call> (?i: (?:^|[.?!]\s+)(?:please\s+)?(?:share|send)\s+(?:us\s+)?your\s+
+                      (?:photos|videos|pictures|stories|tips|views)\b
                     | ^follow\s+.{1,40}?\bon\s+(?:facebook|twitter|instagram|tiktok|youtube|linkedin|threads|x)\b
                     | ^sign\s+up\s+(?:for|to)\b
                     | \baffiliate\s+links?\b | \bearn\s+(?:a\s+)?(?:small\s+)?commission\b ) )""",

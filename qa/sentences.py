@@ -39,8 +39,8 @@ def spans(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for para in _PARAGRAPH.finditer(text):
         base = para.start()
-        for s, e in nupunkt.sent_spans(para.group()):
-            for s, e in _missed(text, *_trim(text, base + s, base + e)):
+        for a, b in nupunkt.sent_spans(para.group()):
+            for s, e in _missed(text, *_trim(text, base + a, base + b)):
                 out.extend(_cut(text, s, e, max_chars))
     return out
 

@@ -27,7 +27,8 @@ def stored(page: Path) -> list[str]:
 def classify(now: list[str], before: list[str], labels: dict) -> dict:
     """Counts for one page: stored sentences that are chrome, joined, article; article sentences dropped;
     sentences split where no boundary is (a piece of a labelled article sentence); text never labelled."""
-    kind = ["chrome" if i in labels["chrome"] else "joined" if i in labels["joined"] else "article" for i in range(len(before))]
+    kind = ["chrome" if i in labels["chrome"] else "joined" if i in labels["joined"] else "article"
+            for i in range(len(before))]
     counts = {"stored": len(now), "chrome": 0, "joined": 0, "split_wrongly": 0, "unlabelled": 0, "dropped": 0}
     for s in now:
         if s in before:
@@ -68,7 +69,8 @@ def _total(rows: list[dict]) -> dict:
 
 
 def report(result: dict) -> str:
-    lines = [f"{'':8} {'stored':>7} {'chrome':>14} {'joined':>12} {'split wrongly':>14} {'dropped':>8} {'unlabelled':>10}"]
+    head = f"{'stored':>7} {'chrome':>14} {'joined':>12} {'split wrongly':>14} {'dropped':>8} {'unlabelled':>10}"
+    lines = [f"{'':8} {head}"]
     for when in ("before", "after"):
         t = result[when]
         lines.append(f"{when:8} {t['stored']:>7} {t['chrome']:>5} ({t['chrome'] / t['stored']:6.2%}) "
