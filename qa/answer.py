@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 import math
-import regex as re  # variable-length look-behind for "in <Place>"
 from dataclasses import dataclass
 from urllib.parse import urlparse
+
+import regex as re  # variable-length look-behind for "in <Place>"
 
 from qa import verify
 from qa.text import tokenize

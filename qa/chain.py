@@ -13,14 +13,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from qa import citations as cite
 from qa import prompts, verify
-from qa.text import count_tokens
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
 from qa.retrieve import Retriever
 from qa.store import Store
+from qa.text import count_tokens
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
-
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
 

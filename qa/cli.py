@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import textwrap
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from qa import printing
 from qa.config import debug
 from qa.errors import QAError
 
@@ -69,22 +69,9 @@ def ask(
     if as_json:
         print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
         return
-    if ans.abstained:
-        print(ans.answer)
-        if ans.candidates:
-            print("\nNearest sentences (none answers the question):")
-            _print_citations(ans.candidates)
-        return
-    if ans.note:
+    if ans.note and not ans.abstained:
         print(f"({ans.note})", file=sys.stderr)
-    for claim in ans.claims:
-        marks = "".join(f"[{m}]" for m in claim.citations) or f"({claim.support}: no citation)"
-        print(claim.text + " " + marks)
-    print()
-    _print_citations(ans.citations, {m: c.support for c in ans.claims for m in c.citations})
-    if ans.usage:
-        cost = f", ~${ans.usage['cost_usd']:.5f}" if ans.usage.get("cost_usd") is not None else ""
-        print(f"    {ans.model}: {ans.usage['prompt_tokens']} prompt + {ans.usage['completion_tokens']} completion tokens{cost}")
+    print(printing.answer_text(ans))
 
 
 def _stream(lib, question: str, k: int, doc_ids):
@@ -115,10 +102,7 @@ def summarize(
     if as_json:
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
         return
-    for s in summary.sentences:
-        print(s.text + " " + "".join(f"[{m}]" for m in s.citations))
-    print()
-    _print_citations(summary.citations)
+    print(printing.summary_text(summary))
 
 
 @app.command()
@@ -232,7 +216,7 @@ def eval_(
             results += r
             outputs += o
     summary = evals.metrics(suites, results, outputs)
-    _print_eval(results, summary, repeat)
+    print(printing.eval_text(results, summary, repeat))
     if junit:
         evals.junit(results, junit)
     if json_out:
@@ -241,28 +225,6 @@ def eval_(
     if rate < min_pass:
         print(f"FAILED: pass rate {rate:.0%} is below {min_pass:.0%}", file=sys.stderr)
         raise typer.Exit(1)
-
-
-def _print_eval(results, summary: dict, repeat: int) -> None:
-    width = max(len(f"{r.suite}/{r.case}") for r in results)
-    for r in results:
-        mark = "PASS" if r.passed else "FAIL"
-        rate = f"  {r.pass_rate:.0%}±{r.spread:.2f}" if repeat > 1 else ""
-        print(f"{mark}  {r.suite + '/' + r.case:<{width}}  {r.latency_s * 1000:7.0f} ms{rate}  {r.why}")
-    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
-    print(f"\n{summary['passed']}/{summary['cases']} passed · fact accuracy {fmt(summary['fact_accuracy'])} · "
-          f"citation precision {fmt(summary['citation_precision'])} · citation recall {fmt(summary['citation_recall'])} · "
-          f"correct abstention {fmt(summary['correct_abstention'])} · false abstention {fmt(summary['false_abstention'])} · "
-          f"latency p50 {summary['latency_p50_s'] * 1000:.0f} ms")
-    if summary["prompt_tokens"]:
-        print(f"tokens: {summary['prompt_tokens']} prompt + {summary['completion_tokens']} completion; cost ${summary['cost_usd'] or 0:.4f}")
-
-
-def _print_citations(citations, support: dict | None = None) -> None:
-    for c in citations:
-        label = f"  ({support[c.marker]})" if support and c.marker in support else ""
-        print(textwrap.fill(f"[{c.marker}] {c.text}", width=100, subsequent_indent="    "))
-        print(f"    — {c.title} · {c.sentence_id} · chars {c.start}-{c.end}{label}")
 
 
 class _progress:

@@ -1,11 +1,10 @@
-"""Text, HTML, JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
+"""Text, HTML, PDF (qa/pdf.py), JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
 
 Every failure is an InputError naming the file (and line) and what to do; nothing here touches the index.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -16,12 +15,14 @@ from pathlib import Path
 from qa import clean
 from qa.config import Settings
 from qa.errors import InputError
+from qa.text import content_id
 from qa.types import Article, DocumentInfo
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
 MIN_ARTICLE_WORDS = 5  # what an HTML page must yield to count as an article (not a menu or a footer)
 # The longest fields an article record may carry: they are listed on every page and copied into each
 # sentence's keyword entry, so one long title must not be repeated thousands of times. A longer title or
@@ -38,10 +39,6 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 # void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
 # and dropped with it, so they are closed at once
 _VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
-
-
-def doc_id(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def expand(sources: list[str]) -> list[str]:
@@ -92,6 +89,10 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
         yield from_html(raw, source=source)
     elif suffix in JSON_SUFFIXES:
         yield from from_json(decode(raw, source), source, lines=suffix != ".json")
+    elif suffix in PDF_SUFFIXES:
+        from qa import pdf  # pdf imports this module (doc_id)
+
+        yield pdf.from_pdf(raw, source)
     else:
         yield from_text(decode(raw, source), source=source, markdown=suffix in {".md", ".markdown"})
 
@@ -150,7 +151,7 @@ def from_text(text: str, source: str = "", title: str = "", url: str = "", publi
     if not body:
         raise InputError(f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
                          "or page chrome); give it the article's text.")
-    return bounded(Article(doc_id=doc_id(body), title=title, text=body, source=source, url=url, published_at=published_at))
+    return bounded(Article(doc_id=content_id(body), title=title, text=body, source=source, url=url, published_at=published_at))
 
 
 def bounded(article: Article) -> Article:

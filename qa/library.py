@@ -12,6 +12,7 @@ from pathlib import Path
 from qa import answer, embeddings, health, ingest, pipeline, sentences, summarize
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError
+from qa.pdf import page_of
 from qa.retrieve import Retriever
 from qa.store import Store
 from qa.types import Answer, Article, CheckReport, Citation, DocumentInfo, Hit, IngestReport, Summary
@@ -163,23 +164,24 @@ class Library:
     def ask(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Answer:
         question, k = _question(question), k or self.settings.top_k
         if not self.settings.use_llm():
-            return self._extractive(question, k, doc_ids)
+            return self._paged(self._extractive(question, k, doc_ids))
         try:
-            return self._model().ask(question, k, doc_ids)
+            return self._paged(self._model().ask(question, k, doc_ids))
         except ModelError as e:
-            return self._fallback(e, question, k, doc_ids)
+            return self._paged(self._fallback(e, question, k, doc_ids))
 
     def ask_stream(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Iterator[dict]:
         """Events: {"type": "token", "text"}, {"type": "citation", ...} as they arrive, then
         {"type": "answer", "answer": Answer}, the same Answer `ask` gives. Extractive: the answer only."""
         question, k = _question(question), k or self.settings.top_k
         if not self.settings.use_llm():
-            yield {"type": "answer", "answer": self._extractive(question, k, doc_ids)}
+            yield {"type": "answer", "answer": self._paged(self._extractive(question, k, doc_ids))}
             return
         try:
-            yield from self._model().stream(question, k, doc_ids)
+            for event in self._model().stream(question, k, doc_ids):
+                yield {**event, "answer": self._paged(event["answer"])} if event["type"] == "answer" else event
         except ModelError as e:
-            yield {"type": "answer", "answer": self._fallback(e, question, k, doc_ids)}
+            yield {"type": "answer", "answer": self._paged(self._fallback(e, question, k, doc_ids))}
 
     def as_runnable(self, k: int | None = None):
         """The answer chain as a LangChain Runnable: question (or {"question", "doc_ids"}) -> Answer."""
@@ -221,9 +223,9 @@ class Library:
                 raise DocumentNotFoundError(d)
         if self.settings.use_llm():
             sents, _ = self.store.doc_sentences(ids)
-            return self._model().summarize(ids, sents, self.retriever.docs, sentences)
+            return self._paged(self._model().summarize(ids, sents, self.retriever.docs, sentences))
         sents, vecs = self.store.doc_sentences(ids, vectors=True)
-        return summarize.extractive(ids, sents, vecs, self.retriever.docs, sentences)
+        return self._paged(summarize.extractive(ids, sents, vecs, self.retriever.docs, sentences))
 
     def as_retriever(self, k: int = 5, doc_ids: list[str] | None = None):
         """A LangChain `BaseRetriever` over the sentences (Documents with ids and offsets)."""
@@ -231,13 +233,20 @@ class Library:
 
         return SentenceRetriever(retriever=self.retriever, k=k, doc_ids=doc_ids)
 
+    def _paged(self, result: Answer | Summary) -> Answer | Summary:
+        """Each citation's PDF page ("p. 3"), from its document's page map."""
+        for c in [*result.citations, *getattr(result, "candidates", [])]:
+            doc = self.retriever.docs.get(c.doc_id)
+            c.page = page_of(doc.pages, c.start) if doc and doc.pages else None
+        return result
+
     def _info(self, doc_id: str) -> DocumentInfo | None:
         got = self.store.documents_info([doc_id])
         return got[0] if got else None
 
 
 def _info(a: Article, n: int) -> DocumentInfo:
-    return DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, n, len(a.text))
+    return DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, n, len(a.text), a.pages)
 
 
 def _question(q: str) -> str:

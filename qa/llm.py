@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import (ModelAuthError, ModelError, ModelNotServedError, ModelRateLimitError,
-                       ModelReplyError, ModelUnavailableError)
+from qa.errors import (
+    ModelAuthError,
+    ModelError,
+    ModelNotServedError,
+    ModelRateLimitError,
+    ModelReplyError,
+    ModelUnavailableError,
+)
 
 # USD per million tokens (input, output), for the cost estimate; unknown models get no estimate
 PRICES = {

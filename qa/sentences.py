@@ -1,7 +1,8 @@
 """Article text -> Sentences with stable ids and character offsets (`text[start:end] == sentence`).
 
 Paragraphs are split first (nupunkt would join a headline to the next line), then nupunkt, whose model
-ships inside the package, splits each paragraph. Ids depend only on the text, never on chunking.
+ships inside the package, splits each paragraph, and a boundary it missed after a plain word ("... outage
+reports. Tens of ...") is split too. Ids depend only on the text, never on chunking.
 """
 
 from __future__ import annotations
@@ -14,6 +15,23 @@ from qa.types import Sentence
 
 _PARAGRAPH = re.compile(r"[^\n]+")
 _SPACE = re.compile(r"\s")
+# A full stop after a lower-case word, or a capitalised one of four letters or more, then a capital: a
+# boundary, unless the word is an abbreviation. A word inside a dotted abbreviation ("a.m.", "U.S.") or
+# of one letter ("John F. Kennedy") is never taken.
+_MISSED = re.compile(
+    r"""(?<![\w.'’-]) (?P<word> [a-z][a-z'’-]+ | [A-Z][a-z]{3,} ) \.
+        (?P<close> [\"'”’)\]]* )
+        (?P<space> \s+ )
+        (?= [\"'“”‘’(\[]* [A-Z] )""",
+    re.VERBOSE,
+)
+# abbreviations that stand before a capitalised word (lower case; capitalised ones of four letters or more)
+ABBREVIATIONS = frozenset(
+    "approx ca cf ed eds esp etc fig figs ibid incl lit mr mrs ms no nos op pp resp vol vols vs viz al seq "
+    "apr aug dec feb jan jul jun mar nov oct sep sept "
+    "assn blvd bros capt comdr corp dept dist govt inst intl natl prof supt univ "
+    "ariz calif colo conn mass mich minn nebr okla penn tenn wash wisc".split()
+)
 
 
 def spans(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
@@ -21,11 +39,20 @@ def spans(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for para in _PARAGRAPH.finditer(text):
         base = para.start()
-        for s, e in nupunkt.sent_spans(para.group()):
-            s, e = _trim(text, base + s, base + e)
-            if e > s:
+        for a, b in nupunkt.sent_spans(para.group()):
+            for s, e in _missed(text, *_trim(text, base + a, base + b)):
                 out.extend(_cut(text, s, e, max_chars))
     return out
+
+
+def _missed(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The span split at the boundaries nupunkt missed; empty when the span is."""
+    pieces = []
+    for m in _MISSED.finditer(text, s, e):
+        if m["word"].casefold() not in ABBREVIATIONS:
+            pieces.append((s, m.start("space")))
+            s = m.end("space")
+    return [*pieces, (s, e)] if e > s else pieces
 
 
 def split(doc_id: str, text: str, max_chars: int = 600) -> list[Sentence]:

@@ -4,7 +4,8 @@ server (`QA_CHROMA_URL`). Three collections, all with vectors we compute ourselv
   qa_sentences  one record a sentence: id "<doc>:<n>", text, {doc_id, n, start, end}; sentence retrieval
   qa_chunks     windows of whole sentences: {doc_id, sentence_ids, start, end, tokens}; vector = mean
                 of its sentences' vectors; no text of its own (it is the article's text[start:end])
-  qa_documents  one record an article: clean text, {title, source, url, published_at, sentences, chars}
+  qa_documents  one record an article: clean text, {title, source, url, published_at, sentences, chars},
+                and for a PDF {pages}: its page map as a JSON list
 
 A document exists when its qa_documents record does: that record is written last and deleted first, so
 an ingestion killed half-way leaves no visible half-article, and re-running it completes it. Records are
@@ -108,11 +109,11 @@ class Store:
         self._add(self.chunks, [c.id for c in chunks], chunk_vecs, None,
                   [{"doc_id": c.doc_id, "sentence_ids": json.dumps(c.sentence_ids), "start": c.start,
                     "end": c.end, "tokens": c.tokens} for c in chunks])
-        infos = [DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, len(sents), len(a.text))
+        infos = [DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, len(sents), len(a.text), a.pages)
                  for a, sents, _, _ in batch]
         # written last: from here on the documents exist
         self._add(self.documents, [a.doc_id for a, *_ in batch], np.stack([v.mean(0) for *_, v in batch]),
-                  [a.text for a, *_ in batch], [{k: v for k, v in i.to_dict().items() if k != "doc_id"} for i in infos])
+                  [a.text for a, *_ in batch], [_document_meta(i) for i in infos])
         self.touch()
         return infos
 
@@ -170,7 +171,7 @@ class Store:
         """Document records; their fields cut to the bounds of `ingest.FIELD_CHARS` (a record written
         before fields were bounded may hold a whole text as its title) unless `as_stored`."""
         got = self.documents.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
-        infos = [DocumentInfo(doc_id=i, **m) for i, m in zip(got["ids"], got["metadatas"])]
+        infos = [_document_info(i, m) for i, m in zip(got["ids"], got["metadatas"])]
         return infos if as_stored else [bounded_info(i) for i in infos]
 
     @_reachable
@@ -202,7 +203,7 @@ class Store:
     @_reachable
     def update_fields(self, info: DocumentInfo) -> None:
         """Rewrite a document record's fields (title, source, ...) in place; its text and vector stay."""
-        self.documents.update(ids=[info.doc_id], metadatas=[{k: v for k, v in info.to_dict().items() if k != "doc_id"}])
+        self.documents.update(ids=[info.doc_id], metadatas=[_document_meta(info)])
         self.touch()
 
     @_reachable
@@ -255,6 +256,19 @@ def _chunk_vectors(sents: list[Sentence], chunks: list[Chunk], vectors: np.ndarr
     """A chunk's vector is the mean of its sentences' vectors: no second pass through the model."""
     index = {s.id: i for i, s in enumerate(sents)}
     return np.stack([vectors[[index[i] for i in c.sentence_ids]].mean(0) for c in chunks])
+
+
+def _document_meta(info: DocumentInfo) -> dict:
+    """A document record's metadata: Chroma takes no empty lists, so a page map is a JSON string, and only
+    a PDF has one."""
+    meta = {k: v for k, v in info.to_dict().items() if k not in ("doc_id", "pages")}
+    return meta | ({"pages": json.dumps(info.pages)} if info.pages else {})
+
+
+def _document_info(doc_id: str, meta: dict) -> DocumentInfo:
+    meta = dict(meta)
+    pages = tuple(json.loads(meta.pop("pages", "[]")))
+    return DocumentInfo(doc_id=doc_id, **meta, pages=pages)
 
 
 def _sentence(id: str, text: str, meta: dict) -> Sentence:

@@ -4,6 +4,7 @@ counts (tiktoken cl100k_base, read from the file shipped in qa/data), and normal
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import threading
 
@@ -32,8 +33,9 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 @functools.lru_cache(maxsize=1)
 def encoding():
-    import qa.config  # noqa: F401  sets TIKTOKEN_CACHE_DIR before tiktoken looks for the file
     import tiktoken
+
+    import qa.config  # noqa: F401  sets TIKTOKEN_CACHE_DIR before tiktoken looks for the file
 
     return tiktoken.get_encoding("cl100k_base")
 
@@ -53,3 +55,8 @@ def squash(text: str) -> str:
 def flat(text: str) -> str:
     """The text on one line, runs of whitespace as one space."""
     return " ".join(text.split())
+
+
+def content_id(text: str) -> str:
+    """A document's id: a hash of its clean text, so the same article is stored once."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -19,6 +19,7 @@ class Article:
     source: str = ""  # where it came from: a path, a URL, a site name
     url: str = ""
     published_at: str = ""
+    pages: tuple[int, ...] = ()  # a PDF's page map: pages[i] is where page i+1 starts in `text`; () otherwise
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Citation:
     start: int
     end: int
     url: str = ""
+    page: int | None = None  # the PDF page the sentence starts on; None for other documents
 
     @classmethod
     def of(cls, marker: int, s: Sentence, title: str = "", url: str = "") -> "Citation":
@@ -129,6 +131,7 @@ class DocumentInfo:
     published_at: str
     sentences: int
     chars: int
+    pages: tuple[int, ...] = ()  # the article's page map (Article.pages)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,8 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from bench import quality, quality_report, scoring
 from bench import data as sets
+from bench import quality, quality_report, scoring
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 

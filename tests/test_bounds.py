@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from qa import chunking, clean, ingest, sentences
 from qa.errors import InputError
 from qa.library import Library
+from qa.text import content_id
 from qa.types import Article
 
 CAP_BYTES = 1_500_000_000  # the documented bound on an ingestion's resident memory (README, "How it works")
@@ -185,7 +186,7 @@ def _old_bad_document(data_dir) -> str:
     whole text) with its 8,334 pieces. Written with the store's own `add`; the vectors are random (embedding
     8,334 pieces of base64 would take minutes and nothing here depends on them)."""
     text = _unbroken().decode()
-    bad = Article(doc_id=ingest.doc_id(text), title=text, text=text, source="blob.txt")
+    bad = Article(doc_id=content_id(text), title=text, text=text, source="blob.txt")
     sents = sentences.split(bad.doc_id, text, 600)
     chunks = chunking.chunk(text, sents, 200, 1)
     vectors = np.random.default_rng(0).normal(size=(len(sents), 384)).astype(np.float32)
@@ -221,7 +222,7 @@ def test_long_fields_are_cut_in_place_and_the_article_kept(data_dir):
     """A record that is an article but whose title was stored whole: --repair cuts it, keeps the article."""
     text = HARBOUR.split("\n\n")[1]
     title = " ".join(["headline"] * 250_000)
-    art = Article(doc_id=ingest.doc_id(text), title=title, text=text, source="s " * 1000, url="http://x/" + "a" * 5000)
+    art = Article(doc_id=content_id(text), title=title, text=text, source="s " * 1000, url="http://x/" + "a" * 5000)
     lib = Library(data_dir)
     sents = sentences.split(art.doc_id, text, 600)
     chunks = chunking.chunk(text, sents, 200, 1)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q, app_server
+from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, UNESCO_Q, app_server
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 

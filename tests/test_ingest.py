@@ -13,6 +13,7 @@ from conftest import serve_http
 from qa import ingest
 from qa.config import Settings
 from qa.errors import InputError
+from qa.text import content_id
 
 TITLE = "Flood waters recede in Valencia"
 PARAS = [
@@ -86,7 +87,7 @@ def test_txt(tmp_path):
     assert art.title == TITLE
     assert art.text == "\n\n".join(PARAS)
     assert art.source == str(p)
-    assert art.doc_id == ingest.doc_id(art.text)
+    assert art.doc_id == content_id(art.text)
 
 
 def test_txt_with_bom_and_crlf(tmp_path):
@@ -312,7 +313,7 @@ def test_json_without_records(tmp_path):
     assert "none.json" in msg and "no records" in msg
 
 
-@pytest.mark.parametrize("name", ["article.pdf", "article.docx", "README"])
+@pytest.mark.parametrize("name", ["article.epub", "article.docx", "README"])
 def test_unsupported_suffix(tmp_path, name):
     p = tmp_path / name
     p.write_text("Some article text.")

@@ -13,7 +13,7 @@ FLOW = [
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
     "citations", "verify", "question", "reader", "answer", "summarize",
     "prompts", "llm", "chain", "local_model", "pipeline",
-    "health", "library", "suite", "evals",
+    "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.handlers", "web.layout", "web.server", "cli",
 ]
 

@@ -19,6 +19,7 @@ from qa import citations, ingest, sentences
 from qa.config import Settings
 from qa.errors import InputError, ModelError
 from qa.library import Library
+from qa.text import content_id
 
 FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MANY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -120,7 +121,7 @@ def test_any_bytes_in_any_reader_give_articles_or_input_error(folder, file):
         return
     event(f"{suffix} read")
     for a in articles:
-        assert a.text.strip() and a.doc_id == ingest.doc_id(a.text)
+        assert a.text.strip() and a.doc_id == content_id(a.text)
         assert not re.search("[\u200b\u200d\u202e\ufeff\x00]", a.text)
         for s in sentences.split(a.doc_id, a.text):
             assert a.text[s.start : s.end] == s.text

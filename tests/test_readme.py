@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from conftest import FIGHTERS_Q, ROOT
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
@@ -19,12 +18,11 @@ def test_readme_test_command_is_what_ci_runs():
     assert test_cmd in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_example_answer_is_what_ask_prints(palmyra, capsys):
-    from qa import cli
+def test_readme_example_answer_is_what_ask_prints(palmyra):
+    from qa import printing
 
     readme = (ROOT / "README.md").read_text()
     shown = _blocks(readme.split("What it prints:", 1)[1])[0]
     ans = palmyra.ask(FIGHTERS_Q)
     assert ans.claims[0].text + " [1]" in shown
-    cli._print_citations(ans.citations, {1: ans.claims[0].support})
-    assert capsys.readouterr().out.strip() in shown
+    assert printing.citations_text(ans.citations, {1: ans.claims[0].support}) in shown

@@ -45,8 +45,8 @@ def test_highlight_slices_the_stored_text_then_escapes():
 
 
 def test_only_http_links_are_links():
-    from qa.web.render import article_html
     from qa.types import DocumentInfo
+    from qa.web.render import article_html
 
     info = DocumentInfo("d", "T", "s", "javascript:alert(1)", "", 1, 4)
     assert "href" not in article_html(info, "text")

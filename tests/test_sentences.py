@@ -89,6 +89,43 @@ def test_abbreviations_do_not_split():
     assert (sents[1].start, sents[1].end) == (text.index("He left."), len(text))
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # boundaries nupunkt misses in real news: a lower-case word, a full stop, a capital
+        ("Users flooded the site with outage reports. Tens of thousands of users could not log in.",
+         ["Users flooded the site with outage reports.", "Tens of thousands of users could not log in."]),
+        ("The U.S. is burning less coal. That's been driving emissions down.",
+         ["The U.S. is burning less coal.", "That's been driving emissions down."]),
+        ('Before the testimony could resume, Trump weighed in. \u201c\u201dThis is a very unfair trial.',
+         ["Before the testimony could resume, Trump weighed in.", "\u201c\u201dThis is a very unfair trial."]),
+        ("Many were tested in the West Bank. Israel's army promoted the work.",
+         ["Many were tested in the West Bank.", "Israel's army promoted the work."]),
+    ],
+)
+def test_missed_boundaries_are_split(text, expected):
+    sents = sentences.split("d", text)
+    assert [s.text for s in sents] == expected
+    assert all(text[s.start : s.end] == s.text for s in sents)
+    assert [s.id for s in sents] == [f"d:{n}" for n in range(len(expected))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The parade starts at 9 a.m. ET on Thursday.",
+        "President George H.W. Bush tapped him for the post.",
+        "Fans of Brazil vs. Argentina filled the stadium.",
+        "The theory of Smith et al. Was later disputed.",
+        "The study (approx. Ten thousand people) ran for a year.",
+        "Seddique Mateen met Rep. Ed Royce once, at a dinner in the U.S. Capitol.",
+        "The company moved to Sacramento from Calif. Headquarters in 2019.",
+    ],
+)
+def test_abbreviations_and_initials_before_capitals_stay_one_sentence(text):
+    assert [s.text for s in sentences.split("d", text)] == [text]
+
+
 def test_paragraphs_split_even_without_punctuation():
     text = "Syrian forces retake Palmyra\n\nThe army entered the city on Sunday. Fighting continued."
     assert [s.text for s in sentences.split("d", text)] == [

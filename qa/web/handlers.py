@@ -14,7 +14,7 @@ from qa import ingest
 from qa.errors import EmptyLibraryError, InputError, QAError
 from qa.library import Library
 from qa.types import IngestReport
-from qa.web.render import esc, article_html, draft_html, mode_label, report_html, summary_html, transcript_html
+from qa.web.render import article_html, draft_html, esc, mode_label, report_html, summary_html, transcript_html
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "palmyra.txt"
 STREAM_EVERY = 0.08  # s: the least time between two page updates while the model writes (citations come at once)
