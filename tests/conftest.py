@@ -119,13 +119,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(data_dir, log_path, **env):
-    """`python app.py` in a new process on a free loopback port; yields its URL once the page answers."""
-    port = free_port()
+def app_server(data_dir, log_path, args=None, port=None, **env):
+    """`python app.py` in a new process (default: `--port` a free loopback port); yields its URL once the page
+    answers. `args` replace the default arguments; `port` is then where the page is expected."""
+    port = port or free_port()
     env = qa_env(QA_DATA_DIR=data_dir, QA_MODE="extractive", **env)
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
-                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *(args if args is not None else ["--port", str(port)])],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(url, proc, log_path)

@@ -14,7 +14,7 @@ FLOW = [
     "citations", "verify", "question", "reader", "answer", "summarize",
     "prompts", "llm", "chain", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
-    "web", "web.render", "web.handlers", "web.layout", "web.server", "cli",
+    "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
 ]
 
 
