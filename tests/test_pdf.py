@@ -12,9 +12,12 @@ import sys
 import pytest
 from conftest import ROOT
 from reportlab.lib import pdfencrypt
+from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
 
 from qa import ingest, pdf, sentences
 from qa.config import Settings
@@ -102,8 +105,28 @@ def article_pdf() -> bytes:
     return buf.getvalue()
 
 
-def scan_pdf() -> bytes:
-    """A page that is only a picture of text, as a scanner makes it: no text layer."""
+def flowing_pdf(paragraphs: list[str]) -> bytes:
+    """Justified paragraphs laid out by reportlab's own engine in two columns, flowing from column to column
+    and page to page, with a header and a page number on every page."""
+
+    def running(c, doc):
+        c.setFont("Helvetica", 8)
+        c.drawString(72, HEIGHT - 40, HEADER)
+        c.drawRightString(WIDTH - 72, 30, str(doc.page))
+
+    style = getSampleStyleSheet()["BodyText"]
+    style.alignment = TA_JUSTIFY
+    width = (WIDTH - 144 - 18) / 2
+    frames = [Frame(72, 72, width, HEIGHT - 144), Frame(72 + width + 18, 72, width, HEIGHT - 144)]
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(buf, pagesize=A4, pageTemplates=[PageTemplate(frames=frames, onPage=running)])
+    doc.build([Paragraph(p, style) for p in paragraphs])
+    return buf.getvalue()
+
+
+def scan_pdf(text_page: bool = False) -> bytes:
+    """A page that is only a picture of text, as a scanner makes it: no text layer; after a page of text
+    when text_page is set."""
     from PIL import Image, ImageDraw
 
     img = Image.new("L", (600, 200), 255)
@@ -112,6 +135,9 @@ def scan_pdf() -> bytes:
     img.save(png, format="PNG")
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
+    if text_page:
+        _lines(c, PAGE2, HEIGHT - 90)
+        c.showPage()
     c.drawImage(ImageReader(io.BytesIO(png.getvalue())), 72, HEIGHT - 300, 450, 150)
     c.showPage()
     c.save()
@@ -163,6 +189,18 @@ def test_page_map_gives_each_sentence_its_page(article):
     assert [p for t, p in pages.items() if t.startswith("Flood waters began")] == [1]
 
 
+def test_columns_laid_out_by_a_layout_engine_keep_every_paragraph_whole():
+    paragraphs = [
+        f"Day {i}: " + " ".join(f"On day {i} the council heard report {j} on the flooded bridges." for j in range(6))
+        for i in range(24)
+    ]
+    article = pdf.from_pdf(flowing_pdf(paragraphs), "flowing.pdf")
+    assert article.text.split("\n\n") == paragraphs
+    assert len(article.pages) == 2 and HEADER not in article.text
+    second = article.pages[1]
+    assert 0 < second < len(article.text) and pdf.page_of(article.pages, len(article.text) - 1) == 2
+
+
 def test_page_of_on_edges():
     assert [pdf.page_of((0, 10, 10, 30), o) for o in (0, 9, 10, 29, 30, 99)] == [1, 1, 3, 3, 4, 4]
 
@@ -170,6 +208,12 @@ def test_page_of_on_edges():
 def test_scanned_pdf_is_refused_in_one_line(tmp_path):
     msg = _error(tmp_path, "scan.pdf", scan_pdf())
     assert "no text layer (a scan?)" in msg and "OCR" in msg and "scan.pdf" in msg
+
+
+def test_scanned_page_after_a_page_of_text_is_left_out():
+    article = pdf.from_pdf(scan_pdf(text_page=True), "mixed.pdf")
+    assert article.text.startswith("Emergency services said") and "aid package" in article.text
+    assert article.pages == (0, len(article.text))  # the scanned page adds no text
 
 
 def test_encrypted_pdf_is_refused_in_one_line(tmp_path):
