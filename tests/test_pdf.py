@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import REFERENCE, ROOT, UNESCO_Q
+from fake_openai import FakeOpenAI
 from reportlab.lib import pdfencrypt
 from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
@@ -22,6 +24,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
 from qa import ingest, pdf, sentences
 from qa.config import Settings
 from qa.errors import InputError
+from qa.library import Library
 
 WIDTH, HEIGHT = A4
 TITLE = "Flood waters recede across the Valencia region"
@@ -272,3 +275,34 @@ def test_ingest_and_ask_cite_the_page(tmp_path):
     assert {c["page"] for c in data["candidates"]} <= {1, 2, 3}
     docs = json.loads(_qa("docs", "--json", data_dir=tmp_path / "data").stdout)
     assert docs[0]["title"] == TITLE and len(docs[0]["pages"]) == 3
+
+
+def test_pages_in_citations_of_both_modes_and_none_for_other_articles(tmp_path):
+    path = tmp_path / "courier.pdf"
+    path.write_bytes(article_pdf())
+    lib = Library(tmp_path / "data")
+    assert len(lib.ingest([path, REFERENCE]).added) == 2
+    assert lib.ask(UNESCO_Q).citations[0].page is None  # a text file has no pages
+    summary = lib.summarize([d.doc_id for d in lib.documents() if d.pages], sentences=3)
+    source = {1: " ".join(LEFT + RIGHT), 2: " ".join(PAGE2), 3: " ".join(PAGE3)}  # what was drawn on each page
+    assert all(" ".join(c.text.split()[:3]) in source[c.page] for c in summary.citations)
+    assert len({c.page for c in summary.citations}) > 1
+    with FakeOpenAI() as server:
+        key = os.environ["OPENAI_API_KEY"]
+        settings = Settings(data_dir=tmp_path / "data", mode="llm", model="test-model", openai_base_url=server.url,
+                            openai_api_key=key, llm_retries=1)
+        llm = Library(settings=settings)
+        for stream in (False, True):
+            server.reply(lambda b: _claim_on(b, "nine hundred maps", stream), stream_chunks=3 if stream else 0)
+            ans = list(llm.ask_stream(MAPS_Q))[-1]["answer"] if stream else llm.ask(MAPS_Q)
+            assert ans.mode == "llm" and [c.page for c in ans.citations] == [3]
+
+
+def _claim_on(body: dict, fragment: str, text_form: bool) -> str:
+    """The scripted model's reply: one claim citing the evidence key of the sentence holding `fragment`."""
+    user = body["messages"][-1]["content"]
+    key = next(k for k, line in re.findall(r"^\[(S\d+)\] (.*)$", user, re.M) if fragment in line)
+    claim = "The archive lost about nine hundred maps."
+    return (
+        f"{claim} [{key}]" if text_form else json.dumps({"abstain": False, "claims": [{"text": claim, "keys": [key]}]})
+    )
