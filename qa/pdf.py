@@ -82,7 +82,8 @@ def _read_words(raw: bytes, source: str) -> list[list[dict]]:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
             # gaps measured against the font size: a fixed tolerance glues words of small type together
             return [p.extract_words(x_tolerance_ratio=0.15, extra_attrs=["size"]) for p in pdf.pages]
-    except Exception as e:  # noqa: BLE001 -- pdfminer raises many kinds (PSEOF, PDFSyntaxError, KeyError, ...) on a broken file
+    # pdfminer raises many kinds on a broken file (PSEOF, PDFSyntaxError, KeyError, ...), pdfplumber wraps some
+    except Exception as e:  # noqa: BLE001
         cause = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
             raise InputError(
@@ -111,10 +112,9 @@ def _lines(words: list[dict], page: int) -> list[_Line]:
 
 def _drop_running(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Leave out running headers and footers: lines at the top or bottom of a page, set apart from the text
-    by a wide gap, that repeat, in the
-    same type size, on most pages or on three at least (a chapter's header), page numbers aside ("Page 2 of
-    9" and "Page 3 of 9" are one line), and bare page numbers. The title on page 1, in larger type than
-    the header that repeats it, stays."""
+    by a wide gap, that repeat in the same type size on most pages or on three at least (a chapter's
+    header), page numbers aside ("Page 2 of 9" and "Page 3 of 9" are one line); and bare page numbers.
+    The title on page 1, in larger type than the header that repeats it, stays."""
 
     def key(line: _Line) -> tuple[str, int]:
         return _DIGITS.sub("#", " ".join(line.text.casefold().split())), round(line.size)
