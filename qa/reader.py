@@ -6,9 +6,12 @@ qa/reader_model.py turns features into probabilities; qa/answer.py decides what 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from qa import question as qn
 from qa import reader_parse
@@ -24,7 +27,8 @@ SPAN_FEATURES = ["exact", "loose", "contains_exact", "is_entity", "other_q", "fo
                  "near", "counts_other", "question_overlap", "same_type", "length"]
 SENTENCE_FEATURES = ["similarity", "similarity_gap", "top_similarity", "bm25", "rank", "fused", "cover", "cover_context",
                      "has_focus", "focus", "focus_context", "relation", "relation_context", "names", "names_context",
-                     "pool_names", "typed", "parsed", "length", "typed_span", "attached_span", "counts_other"]
+                     "pool_names", "typed", "parsed", "length", "typed_span", "attached_span", "counts_other",
+                     "absent_from_pool", "missing_max", "numbers", "bigrams", "similarity_rank", "bm25_rank"]
 # filled in by the model: the best span's probability, and whether a typed question found no typed span
 MODEL_FEATURES = ["best_span", "typed_no_span"]
 
@@ -57,6 +61,12 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(tokenize([text])[0])
 
 
+@functools.lru_cache(maxsize=20_000)
+def bigrams(text: str) -> frozenset[tuple[str, str]]:
+    words = tokenize([text])[0]
+    return frozenset(zip(words, words[1:]))
+
+
 def read(question: str, hits: list[Hit]) -> Reading:
     """Features of every hit (and of the spans of the best PARSED of them); no probabilities yet."""
     q = qn.analyze(reader_parse.parse(question))
@@ -66,7 +76,7 @@ def read(question: str, hits: list[Hit]) -> Reading:
     order = sorted(range(len(hits)), key=lambda i: -(hits[i].similarity + cover[i]))
     parsed = set(order[:PARSED])
     docs = dict(zip(sorted(parsed), reader_parse.parse_many([hits[i].sentence.text for i in sorted(parsed)])))
-    pool = _pool_stats(q, hits)
+    pool = _pool_stats(q, hits, weights)
     out = []
     for i, h in enumerate(hits):
         spans = _spans(q, docs[i]) if i in parsed else []
@@ -85,18 +95,31 @@ def _share(weights: dict[str, float], found: frozenset[str] | set[str]) -> float
     return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
 
 
-def _name_share(q: qn.Question, found: frozenset[str] | set[str]) -> float:
-    """Mean share of each question name's words that are found (1.0 when the question names nothing)."""
-    shares = [len(w & found) / len(w) for w in (terms(e) for e in q.entities) if w]
+def _name_share(q: qn.Question, found: frozenset[str] | set[str], hosts: str = "") -> float:
+    """Mean share of each question name's words that are found (1.0 when the question names nothing); a
+    name that is a source's web address ("The Verge" ~ www.theverge.com) counts as found."""
+    shares = []
+    for name in q.entities:
+        words = terms(name)
+        if not words:
+            continue
+        key = "".join(ch for ch in name.casefold().removeprefix("the ").removesuffix("'s") if ch.isalnum())
+        shares.append(1.0 if hosts and len(key) >= 4 and key in hosts else len(words & found) / len(words))
     return sum(shares) / len(shares) if shares else 1.0
 
 
-def _pool_stats(q: qn.Question, hits: list[Hit]) -> dict[str, float]:
+def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> dict[str, float]:
     everything = set().union(*(terms(f"{h.sentence.text} {h.before} {h.title}") for h in hits)) if hits else set()
+    hosts = " ".join(urlparse(h.url).netloc.casefold() for h in hits if h.url)
+    by_sim = sorted(range(len(hits)), key=lambda i: -hits[i].similarity)
+    by_bm25 = sorted(range(len(hits)), key=lambda i: -hits[i].keyword)
     return {"top_similarity": max((h.similarity for h in hits), default=0.0),
+            "similarity_rank": {i: r for r, i in enumerate(by_sim)}, "bm25_rank": {i: r for r, i in enumerate(by_bm25)},
+            "bigrams": bigrams(q.text),
             "bm25": max((h.keyword for h in hits), default=0.0) or 1.0,
             "fused": max((h.score for h in hits), default=0.0) or 1.0,
-            "pool_names": _name_share(q, everything)}
+            "pool_names": _name_share(q, everything, hosts), "hosts": hosts,
+            "absent_from_pool": 1.0 - _share(weights, everything)}
 
 
 def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[Span], parsed: bool) -> list[float]:
@@ -110,23 +133,45 @@ def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[S
         "fused": h.score / pool["fused"], "cover": _share(weights, words), "cover_context": _share(weights, context),
         "has_focus": float(bool(q.focus)), "focus": float(q.focus in words), "focus_context": float(q.focus in context),
         "relation": _share(rel, words), "relation_context": _share(rel, context),
-        "names": _name_share(q, words), "names_context": _name_share(q, context), "pool_names": pool["pool_names"],
+        "names": _name_share(q, words), "names_context": _name_share(q, context, pool["hosts"]),
+        "pool_names": pool["pool_names"],
         "typed": float(typed), "parsed": float(parsed), "length": math.log1p(len(words)),
         "typed_span": float(typed and bool(exact)),
         "attached_span": max((s.features[5] + s.features[6] for s in exact), default=0.0),
         "counts_other": float(bool(exact) and all(s.features[8] for s in exact if s.features[3])),
+        "absent_from_pool": pool["absent_from_pool"],
+        "missing_max": max((w for t, w in weights.items() if t not in context), default=0.0) / max(weights.values(), default=1.0),
+        "numbers": _name_share(_numbers(q), context),
+        "bigrams": len(pool["bigrams"] & (bigrams(h.sentence.text) | bigrams(h.before))) / max(len(pool["bigrams"]), 1),
+        "similarity_rank": 1.0 / (1 + pool["similarity_rank"][rank]), "bm25_rank": 1.0 / (1 + pool["bm25_rank"][rank]),
     }
     return [f[n] for n in SENTENCE_FEATURES]
 
 
+def _numbers(q: qn.Question) -> qn.Question:
+    """The question with only its numbers as names: "in 2014" must be in the sentence or its context."""
+    return dataclasses.replace(q, entities=tuple(w for w in q.text.split() if any(ch.isdigit() for ch in w)))
+
+
+_stem_cache: OrderedDict[str, list[str]] = OrderedDict()
+
+
 def _stems(doc) -> list[str]:
-    return [(t[0] if t else "") for t in tokenize([tok.text for tok in doc])]
+    """Each token's stem ("" for a stopword); kept per sentence, as the parses are."""
+    got = _stem_cache.get(doc.text)
+    if got is None or len(got) != len(doc):
+        got = _stem_cache[doc.text] = [(t[0] if t else "") for t in tokenize([tok.text for tok in doc])]
+        if len(_stem_cache) > reader_parse.CACHE:
+            _stem_cache.popitem(last=False)
+    return got
 
 
 def _spans(q: qn.Question, doc) -> list[Span]:
     """Entities, and the phrases that are arguments of a verb or a preposition, minus those the question
     already says; each with its features."""
     stems = _stems(doc)
+    near = _Near([t for t in doc if q.focus and stems[t.i] == q.focus], [t for t in doc if stems[t.i] in q.relation],
+                 [i for i, s in enumerate(stems) if s and s in q.words])
     found: dict[tuple[int, int], str] = {}
     for e in doc.ents:
         start = e.start
@@ -146,7 +191,7 @@ def _spans(q: qn.Question, doc) -> list[Span]:
         if hi <= lo or not content or content <= q.words:
             continue
         inner = {lab for a, b, lab in ents if lo <= a and b <= hi}
-        spans.append(_span(q, doc, stems, lo, hi, label, inner, content))
+        spans.append(_span(q, doc, stems, near, lo, hi, label, inner, content))
     same = sum(s.exact for s in spans)
     for s in spans:
         s.features[10] = 1.0 / same if s.exact else 0.0
@@ -161,19 +206,25 @@ def _trim(doc, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _span(q: qn.Question, doc, stems: list[str], lo: int, hi: int, label: str, inner: set[str], content) -> Span:
+@dataclass
+class _Near:
+    focus: list  # tokens of the sentence that are the question's focus
+    relation: list  # ... its relation words
+    words: list[int]  # positions of any of its words
+
+
+def _span(q: qn.Question, doc, stems: list[str], at: _Near, lo: int, hi: int, label: str, inner: set[str],
+          content) -> Span:
     exact, loose = qn.EXACT[q.answer_type], qn.LOOSE[q.answer_type]
     root = doc[lo:hi].root
     is_exact = label in exact
-    focus_toks = [t for t in doc if stems[t.i] == q.focus] if q.focus else []
-    rel_toks = [t for t in doc if stems[t.i] in q.relation and not lo <= t.i < hi]
-    word_pos = [i for i, s in enumerate(stems) if s and s in q.words and not lo <= i < hi]
-    near = min((abs(i - lo) if i < lo else i - hi + 1 for i in word_pos), default=None)
+    rel_toks = [t for t in at.relation if not lo <= t.i < hi]
+    near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
     counts_other = q.answer_type in qn.COUNTS and any(
         (t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"} and stems[t.head.i] not in q.words
         for t in doc[lo:hi])  # "400" counts "fighters", so it does not answer "how many soldiers"
     f = [float(is_exact), float(label in loose), float(not is_exact and bool(inner & exact)), float(bool(label)),
-         float(q.answer_type == qn.OTHER), _attached(root, focus_toks, lo, hi), _attached(root, rel_toks, lo, hi),
+         float(q.answer_type == qn.OTHER), _attached(root, at.focus, lo, hi), _attached(root, rel_toks, lo, hi),
          1.0 / (1 + near / 3) if near is not None else 0.0, float(counts_other),
          len(content & q.words) / len(content), 0.0, math.log1p(hi - lo)]
     return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))

@@ -1,6 +1,6 @@
-"""The reader's answerability model: two logistic regressions (which span answers, which sentence
-answers) and the thresholds of the badge, fitted by bench/train_reader.py and shipped in
-qa/data/reader.json; inference in numpy.
+"""The reader's answerability model: a logistic regression for which span answers, gradient-boosted trees
+for which sentence answers, and the thresholds of the badge; fitted by bench/train_reader.py, shipped in
+qa/data/reader.json, run in numpy.
 """
 
 from __future__ import annotations
@@ -43,9 +43,56 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted regression trees on the log-odds (fitted by scikit-learn's
+    HistGradientBoostingClassifier in bench/train_reader.py), every tree's nodes in one set of arrays."""
+
+    names: list[str]
+    feature: np.ndarray  # (n_nodes,) feature index of each split
+    threshold: np.ndarray  # (n_nodes,) x <= threshold goes left
+    left: np.ndarray  # (n_nodes,) node index
+    right: np.ndarray  # (n_nodes,)
+    value: np.ndarray  # (n_nodes,) a leaf's log-odds
+    leaf: np.ndarray  # (n_nodes,) bool
+    roots: np.ndarray  # (n_trees,) each tree's first node
+    baseline: float
+    depth: int  # the deepest leaf's depth
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        """(n, n_features) -> (n,) probabilities; all trees walked at once, one level per step."""
+        if len(x) == 0:
+            return np.zeros(0)
+        node = np.repeat(self.roots[None, :], len(x), axis=0)  # (n, n_trees)
+        rows = np.arange(len(x))[:, None]
+        for _ in range(self.depth):
+            go_left = x[rows, self.feature[node]] <= self.threshold[node]
+            node = np.where(self.leaf[node], node, np.where(go_left, self.left[node], self.right[node]))
+        z = self.baseline + self.value[node].sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def to_dict(self) -> dict:
+        return {"kind": "trees", "features": self.names, "feature": self.feature.tolist(),
+                "threshold": [round(float(t), 6) for t in self.threshold], "left": self.left.tolist(),
+                "right": self.right.tolist(), "value": [round(float(v), 6) for v in self.value],
+                "leaf": self.leaf.astype(int).tolist(), "roots": self.roots.tolist(),
+                "baseline": round(self.baseline, 6), "depth": self.depth}
+
+    @classmethod
+    def of(cls, d: dict) -> "Trees":
+        return cls(d["features"], np.array(d["feature"], dtype=np.int64), np.array(d["threshold"]),
+                   np.array(d["left"], dtype=np.int64), np.array(d["right"], dtype=np.int64), np.array(d["value"]),
+                   np.array(d["leaf"], dtype=bool), np.array(d["roots"], dtype=np.int64), float(d["baseline"]),
+                   int(d["depth"]))
+
+
+def model_of(d: dict) -> Logistic | Trees:
+    return Trees.of(d) if d.get("kind") == "trees" else Logistic.of(d)
+
+
+@dataclass(frozen=True)
 class Weights:
     span: Logistic
-    sentence: Logistic
+    sentence: Logistic | Trees
     abstain: float  # below this P(answers): "The articles do not say."
     supported: float  # at or above: "supported"; in between: "partial" (shown as "may answer")
     span_min: float  # the short span is the answer only at or above this P(span | sentence answers)
@@ -54,7 +101,7 @@ class Weights:
 @functools.lru_cache(maxsize=4)
 def load(path: Path = WEIGHTS) -> Weights:
     d = json.loads(Path(path).read_text())
-    span, sentence = Logistic.of(d["span"]), Logistic.of(d["sentence"])
+    span, sentence = Logistic.of(d["span"]), model_of(d["sentence"])
     if span.names != SPAN_FEATURES or sentence.names != SENTENCE_FEATURES + MODEL_FEATURES:
         from qa.errors import ModelFileError
 
