@@ -15,8 +15,12 @@ from pathlib import Path
 from qa import answer, benchmarks
 
 SPLIT = {"dev": slice(0, 8), "test": slice(8, 16)}
-TARGETS = {"answerable_right": 0.80, "unanswerable_abstained": 0.60, "false_abstention": 0.10,
-           "supported_precision": 0.90}
+TARGETS = {
+    "answerable_right": 0.80,
+    "unanswerable_abstained": 0.60,
+    "false_abstention": 0.10,
+    "supported_precision": 0.90,
+}
 
 
 def squad_data(data: Path) -> list[dict]:
@@ -27,15 +31,27 @@ def squad_articles(articles: list[dict]) -> list:
     """One document per article: its paragraphs joined."""
     from qa.ingest import from_text
 
-    return [from_text("\n\n".join(p["context"] for p in a["paragraphs"]), source="squad", title=a["title"].replace("_", " "))
-            for a in articles]
+    return [
+        from_text(
+            "\n\n".join(p["context"] for p in a["paragraphs"]), source="squad", title=a["title"].replace("_", " ")
+        )
+        for a in articles
+    ]
 
 
 def squad_questions(articles: list[dict], split: str) -> list[dict]:
     """{"id", "question", "answers": [gold texts] ([] when unanswerable), "title"} of one split."""
-    return [{"id": qa["id"], "question": " ".join(qa["question"].split()), "title": a["title"].replace("_", " "),
-             "answers": [] if qa.get("is_impossible") else list(dict.fromkeys(x["text"] for x in qa["answers"]))}
-            for a in articles[SPLIT[split]] for p in a["paragraphs"] for qa in p["qas"]]
+    return [
+        {
+            "id": qa["id"],
+            "question": " ".join(qa["question"].split()),
+            "title": a["title"].replace("_", " "),
+            "answers": [] if qa.get("is_impossible") else list(dict.fromkeys(x["text"] for x in qa["answers"])),
+        }
+        for a in articles[SPLIT[split]]
+        for p in a["paragraphs"]
+        for qa in p["qas"]
+    ]
 
 
 def right(text: str, golds: list[str]) -> bool:
@@ -48,7 +64,9 @@ def score(questions: list[dict], answers: list) -> dict:
     abstention, and the precision of answers shown as supported (an answered unanswerable one is wrong)."""
     ok, abst, false, sup = [], [], [], []
     for q, a in zip(questions, answers):
-        good = not a.abstained and right(a.answer, q["answers"]) and any(right(c.text, q["answers"]) for c in a.citations)
+        good = (
+            not a.abstained and right(a.answer, q["answers"]) and any(right(c.text, q["answers"]) for c in a.citations)
+        )
         if q["answers"]:
             ok.append(good)
             false.append(a.abstained)
@@ -57,9 +75,16 @@ def score(questions: list[dict], answers: list) -> dict:
         if not a.abstained and a.claims and a.claims[0].support == answer.SUPPORTED:
             sup.append(bool(q["answers"]) and good)
     mean = benchmarks._mean
-    return {"n": len(questions), "answerable": len(ok), "unanswerable": len(abst), "answerable_right": mean(ok),
-            "unanswerable_abstained": mean(abst), "false_abstention": mean(false), "supported_precision": mean(sup),
-            "supported_share": len(sup) / len(questions) if questions else 0.0}
+    return {
+        "n": len(questions),
+        "answerable": len(ok),
+        "unanswerable": len(abst),
+        "answerable_right": mean(ok),
+        "unanswerable_abstained": mean(abst),
+        "false_abstention": mean(false),
+        "supported_precision": mean(sup),
+        "supported_share": len(sup) / len(questions) if questions else 0.0,
+    }
 
 
 def bench_squad(data: Path, cache: benchmarks.VectorCache, log=print) -> dict[str, dict]:
@@ -91,20 +116,34 @@ def main(argv: list[str] | None = None) -> dict:
     cache = benchmarks.VectorCache(embeddings.load())
     report = {"squad": bench_squad(data, cache)}
     for split, r in report["squad"].items():
-        marks = ", ".join(f"{k} {r[k]:.3f}" + (f" (target {'<=' if k == 'false_abstention' else '>='} {v})" if split == "test" else "")
-                          for k, v in TARGETS.items())
-        print(f"SQuAD 2.0 {split}: {r['n']} questions; {marks}; supported share {r['supported_share']:.3f}; {r['seconds']:.0f} s")
+        marks = ", ".join(
+            f"{k} {r[k]:.3f}"
+            + (f" (target {'<=' if k == 'false_abstention' else '>='} {v})" if split == "test" else "")
+            for k, v in TARGETS.items()
+        )
+        print(
+            f"SQuAD 2.0 {split}: {r['n']} questions; {marks}; supported share {r['supported_share']:.3f};"
+            f" {r['seconds']:.0f} s"
+        )
     if not args.only_squad:
-        report["rgb"] = {s: benchmarks.bench_rgb(benchmarks.rgb_rows(data, benchmarks.RGB_IDS[s]), cache) for s in benchmarks.SPLITS}
+        report["rgb"] = {
+            s: benchmarks.bench_rgb(benchmarks.rgb_rows(data, benchmarks.RGB_IDS[s]), cache) for s in benchmarks.SPLITS
+        }
         for s, r in report["rgb"].items():
-            print(f"RGB {s}: accuracy {r['ours']['accuracy']:.3f} (target >= 0.85 on test), abstained {r['ours']['abstained']:.3f},"
-                  f" gold in pool {r['ours']['gold_in_pool']:.3f}")
+            print(
+                f"RGB {s}: accuracy {r['ours']['accuracy']:.3f} (target >= 0.85 on test),"
+                f" abstained {r['ours']['abstained']:.3f},"
+                f" gold in pool {r['ours']['gold_in_pool']:.3f}"
+            )
         report["multihop"] = benchmarks.bench_multihop(data, cache, False, print)
         for s, r in report["multihop"].items():
             o = r["ours"]
-            print(f"MultiHop-RAG {s}: recall@10 {o['recall@10']:.3f} (>= 0.87), null abstention {o['null_abstention']:.3f} (>= 0.90),"
-                  f" false abstention {o['false_abstention']:.3f} (<= 0.10), accuracy {o['accuracy']:.3f},"
-                  f" non-yes/no {o['accuracy_non_yes_no']:.3f}")
+            print(
+                f"MultiHop-RAG {s}: recall@10 {o['recall@10']:.3f} (>= 0.87),"
+                f" null abstention {o['null_abstention']:.3f} (>= 0.90),"
+                f" false abstention {o['false_abstention']:.3f} (<= 0.10), accuracy {o['accuracy']:.3f},"
+                f" non-yes/no {o['accuracy_non_yes_no']:.3f}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     return report

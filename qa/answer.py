@@ -30,9 +30,17 @@ def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Wei
     p = round(best.p, 3)
     support = badge(best.p, weights)
     if support is None:
-        return Answer(question, ABSTAIN, True, "extractive", candidates=citations([c.hit for c in ranked[:k]]),
-                      probability=p)
+        return Answer(
+            question, ABSTAIN, True, "extractive", candidates=citations([c.hit for c in ranked[:k]]), probability=p
+        )
     text = best.span.text if best.span is not None and best.span.p >= weights.span_min else best.hit.sentence.text
-    return Answer(question, text, False, "extractive", citations=citations([best.hit]),
-                  claims=[Claim(text, [1], support, p, p)], candidates=citations([c.hit for c in ranked[1 : k + 1]], start=2),
-                  probability=p)
+    return Answer(
+        question,
+        text,
+        False,
+        "extractive",
+        citations=citations([best.hit]),
+        claims=[Claim(text, [1], support, p, p)],
+        candidates=citations([c.hit for c in ranked[1 : k + 1]], start=2),
+        probability=p,
+    )

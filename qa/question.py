@@ -10,40 +10,98 @@ from dataclasses import dataclass
 from qa.keyword import tokenize
 
 PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, OTHER = (
-    "PERSON", "ORG", "GPE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "OTHER")
+    "PERSON",
+    "ORG",
+    "GPE",
+    "DATE",
+    "CARDINAL",
+    "MONEY",
+    "PERCENT",
+    "QUANTITY",
+    "OTHER",
+)
 
 # spaCy's entity labels that answer each expected type: fully, or plausibly (a "who" question may be
 # answered by a team or a country; "how long" by a length as well as a duration)
-EXACT = {PERSON: {"PERSON"}, ORG: {"ORG"}, GPE: {"GPE", "LOC", "FAC"}, DATE: {"DATE", "TIME"},
-         CARDINAL: {"CARDINAL"}, MONEY: {"MONEY"}, PERCENT: {"PERCENT"}, QUANTITY: {"QUANTITY"}, OTHER: set()}
-LOOSE = {PERSON: {"ORG", "NORP", "GPE"}, ORG: {"PERSON", "NORP", "GPE", "PRODUCT", "FAC"}, GPE: {"ORG", "NORP"},
-         DATE: {"CARDINAL"}, CARDINAL: {"QUANTITY", "MONEY", "PERCENT", "ORDINAL", "DATE"}, MONEY: {"CARDINAL"},
-         PERCENT: {"CARDINAL"}, QUANTITY: {"CARDINAL", "MONEY", "PERCENT", "DATE", "TIME"}, OTHER: set()}
+EXACT = {
+    PERSON: {"PERSON"},
+    ORG: {"ORG"},
+    GPE: {"GPE", "LOC", "FAC"},
+    DATE: {"DATE", "TIME"},
+    CARDINAL: {"CARDINAL"},
+    MONEY: {"MONEY"},
+    PERCENT: {"PERCENT"},
+    QUANTITY: {"QUANTITY"},
+    OTHER: set(),
+}
+LOOSE = {
+    PERSON: {"ORG", "NORP", "GPE"},
+    ORG: {"PERSON", "NORP", "GPE", "PRODUCT", "FAC"},
+    GPE: {"ORG", "NORP"},
+    DATE: {"CARDINAL"},
+    CARDINAL: {"QUANTITY", "MONEY", "PERCENT", "ORDINAL", "DATE"},
+    MONEY: {"CARDINAL"},
+    PERCENT: {"CARDINAL"},
+    QUANTITY: {"CARDINAL", "MONEY", "PERCENT", "DATE", "TIME"},
+    OTHER: set(),
+}
 COUNTS = {CARDINAL, MONEY, PERCENT, QUANTITY}  # types whose answer counts or measures a noun
 
 # what a question's noun asks for: "which *agency*" -> ORG (Snowball stems)
 _NOUN_TYPES = {
     PERSON: "person peopl man woman men women leader presid king queen director minist player author writer founder "
-            "chief offici ceo mayor governor senat actor actress singer artist scientist emperor general command "
-            "spokesman spokeswoman spokesperson coach manag chairman owner inventor compos philosoph son daughter "
-            "father mother wife husband brother sister poet pope bishop politician candid judg lawyer head",
+    "chief offici ceo mayor governor senat actor actress singer artist scientist emperor general command "
+    "spokesman spokeswoman spokesperson coach manag chairman owner inventor compos philosoph son daughter "
+    "father mother wife husband brother sister poet pope bishop politician candid judg lawyer head",
     ORG: "compani organ organis agenc group team parti firm band univers colleg school newspap network outlet club "
-         "corpor institut ministri depart union armi militia airlin bank channel station magazin public brand "
-         "manufactur court council committe bodi govern",
+    "corpor institut ministri depart union armi militia airlin bank channel station magazin public brand "
+    "manufactur court council committe bodi govern",
     GPE: "citi countri state place region town provinc nation contin area locat villag capit counti district island "
-         "territori",
+    "territori",
     DATE: "year date day month time centuri decad period era season week",
     CARDINAL: "number count total",
     MONEY: "price cost salari fee",
     PERCENT: "percentag percent proport",
 }
 NOUN_TYPE = {w: t for t, words in _NOUN_TYPES.items() for w in words.split()}
-_HOW = {"mani": CARDINAL, "long": DATE, "old": DATE, "far": QUANTITY, "tall": QUANTITY, "high": QUANTITY,
-        "big": QUANTITY, "larg": QUANTITY, "deep": QUANTITY, "wide": QUANTITY, "heavi": QUANTITY, "fast": QUANTITY}
-_MONEY_WORDS = set("cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu".split())
+_HOW = {
+    "mani": CARDINAL,
+    "long": DATE,
+    "old": DATE,
+    "far": QUANTITY,
+    "tall": QUANTITY,
+    "high": QUANTITY,
+    "big": QUANTITY,
+    "larg": QUANTITY,
+    "deep": QUANTITY,
+    "wide": QUANTITY,
+    "heavi": QUANTITY,
+    "fast": QUANTITY,
+}
+_MONEY_WORDS = set(
+    "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu".split()
+)
 _WH = {"WDT", "WP", "WP$", "WRB"}
-_RELATION_DEPS = {"ROOT", "dobj", "acomp", "prt", "xcomp", "oprd", "advmod", "agent", "dative", "pobj", "attr", "nsubj",
-                  "nsubjpass", "ccomp", "advcl", "npadvmod", "amod", "compound"}
+_RELATION_DEPS = {
+    "ROOT",
+    "dobj",
+    "acomp",
+    "prt",
+    "xcomp",
+    "oprd",
+    "advmod",
+    "agent",
+    "dative",
+    "pobj",
+    "attr",
+    "nsubj",
+    "nsubjpass",
+    "ccomp",
+    "advcl",
+    "npadvmod",
+    "amod",
+    "compound",
+}
 
 
 @dataclass(frozen=True)
@@ -69,10 +127,28 @@ def analyze(doc) -> Question:
     wh, answer_type = _type(doc, wh_tok, focus_tok)
     focus = stem(focus_tok.text) if focus_tok is not None else ""
     skip = {t.i for t in doc if t.tag_ in _WH} | ({focus_tok.i} if focus_tok is not None else set())
-    relation = {stem(t.text) for t in doc if t.dep_ in _RELATION_DEPS and t.i not in skip and not t.is_stop
-                and t.pos_ in {"VERB", "NOUN", "ADJ", "ADV", "PROPN", "NUM"} and not _in_entity(t)}
-    words = frozenset(tokenize([doc.text])[0]) - {"how", "mani", "much", "what", "when", "where", "who", "whom", "whose",
-                                                   "which", "why"}
+    relation = {
+        stem(t.text)
+        for t in doc
+        if t.dep_ in _RELATION_DEPS
+        and t.i not in skip
+        and not t.is_stop
+        and t.pos_ in {"VERB", "NOUN", "ADJ", "ADV", "PROPN", "NUM"}
+        and not _in_entity(t)
+    }
+    words = frozenset(tokenize([doc.text])[0]) - {
+        "how",
+        "mani",
+        "much",
+        "what",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "why",
+    }
     return Question(doc.text, wh, answer_type, focus, frozenset(relation - {"", focus}), _entities(doc), words)
 
 
@@ -107,7 +183,9 @@ def _type(doc, wh_tok, focus_tok) -> tuple[str, str]:
     nxt = doc[wh_tok.i + 1].lower_ if wh_tok.i + 1 < len(doc) else ""
     if w == "how":
         if nxt == "much":
-            money = _MONEY_WORDS & set(tokenize([doc.text])[0]) or (focus_tok is not None and stem(focus_tok.text) in _MONEY_WORDS)
+            money = _MONEY_WORDS & set(tokenize([doc.text])[0]) or (
+                focus_tok is not None and stem(focus_tok.text) in _MONEY_WORDS
+            )
             return "how much", MONEY if money else QUANTITY
         return (f"how {nxt}", _HOW[stem(nxt)]) if stem(nxt) in _HOW else ("how", OTHER)
     if w == "when":

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DATA
-from qa.reader import MODEL_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, Reading
+from qa.reader import MODEL_FEATURES, SENTENCE_FEATURES, Reading
+from qa.reader_spans import SPAN_FEATURES
 
 WEIGHTS = DATA / "reader.json"
 
@@ -34,11 +35,16 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_dict(self) -> dict:
-        return {"features": self.names, "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
-                "coef": self.coef.round(6).tolist(), "intercept": round(float(self.intercept), 6)}
+        return {
+            "features": self.names,
+            "mean": self.mean.round(6).tolist(),
+            "scale": self.scale.round(6).tolist(),
+            "coef": self.coef.round(6).tolist(),
+            "intercept": round(float(self.intercept), 6),
+        }
 
     @classmethod
-    def of(cls, d: dict) -> "Logistic":
+    def of(cls, d: dict) -> Logistic:
         return cls(d["features"], np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
 
 
@@ -71,18 +77,34 @@ class Trees:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_dict(self) -> dict:
-        return {"kind": "trees", "features": self.names, "feature": self.feature.tolist(),
-                "threshold": [round(float(t), 6) for t in self.threshold], "left": self.left.tolist(),
-                "right": self.right.tolist(), "value": [round(float(v), 6) for v in self.value],
-                "leaf": self.leaf.astype(int).tolist(), "roots": self.roots.tolist(),
-                "baseline": round(self.baseline, 6), "depth": self.depth}
+        return {
+            "kind": "trees",
+            "features": self.names,
+            "feature": self.feature.tolist(),
+            "threshold": [round(float(t), 6) for t in self.threshold],
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": [round(float(v), 6) for v in self.value],
+            "leaf": self.leaf.astype(int).tolist(),
+            "roots": self.roots.tolist(),
+            "baseline": round(self.baseline, 6),
+            "depth": self.depth,
+        }
 
     @classmethod
-    def of(cls, d: dict) -> "Trees":
-        return cls(d["features"], np.array(d["feature"], dtype=np.int64), np.array(d["threshold"]),
-                   np.array(d["left"], dtype=np.int64), np.array(d["right"], dtype=np.int64), np.array(d["value"]),
-                   np.array(d["leaf"], dtype=bool), np.array(d["roots"], dtype=np.int64), float(d["baseline"]),
-                   int(d["depth"]))
+    def of(cls, d: dict) -> Trees:
+        return cls(
+            d["features"],
+            np.array(d["feature"], dtype=np.int64),
+            np.array(d["threshold"]),
+            np.array(d["left"], dtype=np.int64),
+            np.array(d["right"], dtype=np.int64),
+            np.array(d["value"]),
+            np.array(d["leaf"], dtype=bool),
+            np.array(d["roots"], dtype=np.int64),
+            float(d["baseline"]),
+            int(d["depth"]),
+        )
 
 
 def model_of(d: dict) -> Logistic | Trees:
@@ -116,8 +138,15 @@ def sentence_matrix(reading: Reading) -> np.ndarray:
     rows = []
     for c in reading.candidates:
         best = max((s.p for s in c.spans), default=0.0)
-        rows.append(c.features + [best, float(typed and c.features[SENTENCE_FEATURES.index("parsed")] > 0
-                                               and not any(s.exact for s in c.spans))])
+        rows.append(
+            c.features
+            + [
+                best,
+                float(
+                    typed and c.features[SENTENCE_FEATURES.index("parsed")] > 0 and not any(s.exact for s in c.spans)
+                ),
+            ]
+        )
     return np.array(rows, dtype=float).reshape(len(rows), len(SENTENCE_FEATURES) + len(MODEL_FEATURES))
 
 
@@ -128,6 +157,9 @@ def score(reading: Reading, weights: Weights) -> Reading:
         for s, p in zip(c.spans, ps):
             s.p = float(p)
         c.span = max(c.spans, key=lambda s: s.p, default=None)
+    counts_other = SENTENCE_FEATURES.index("counts_other")
     for c, p in zip(reading.candidates, weights.sentence.prob(sentence_matrix(reading))):
-        c.p = float(p)
+        # its numbers count something other than what the question counts ("400 fighters" for "how many
+        # soldiers"): whatever else it shares with the question, it does not say
+        c.p = 0.0 if c.features[counts_other] else float(p)
     return reading

@@ -6,18 +6,19 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
-from qa import answer, reader, reader_model
+
+from qa import answer, reader, reader_model, reader_spans
 from qa.types import ABSTAIN, Hit, Sentence
 
 
 def hit(text: str, n: int = 1, similarity: float = 0.6, keyword: float = 5.0, before: str = "") -> Hit:
-    return Hit(Sentence(f"doc:{n}", "doc", n, text, 0, len(text)), 1 / (60 + n), similarity, keyword, "Local news", "",
-               before)
+    return Hit(
+        Sentence(f"doc:{n}", "doc", n, text, 0, len(text)), 1 / (60 + n), similarity, keyword, "Local news", "", before
+    )
 
 
-def spans(question: str, text: str) -> list[reader.Span]:
+def spans(question: str, text: str) -> list[reader_spans.Span]:
     [candidate] = reader.read(question, [hit(text)]).candidates
     return candidate.spans
 
@@ -37,17 +38,24 @@ def test_a_duration_keeps_its_unit():
 
 
 def test_a_number_counting_something_else_does_not_count_the_focus():
-    [other] = [s for s in spans("How many soldiers died?", "400 ISIS fighters died in the clashes near the border.")
-               if s.text == "400"]
-    assert other.features[reader.SPAN_FEATURES.index("counts_other")] == 1.0
-    [own] = [s for s in spans("How many soldiers died?", "Officials said 12 soldiers died in the clashes.") if s.text == "12"]
-    assert own.features[reader.SPAN_FEATURES.index("counts_other")] == 0.0
-    assert own.features[reader.SPAN_FEATURES.index("focus_attached")] > 0
+    [other] = [
+        s
+        for s in spans("How many soldiers died?", "400 ISIS fighters died in the clashes near the border.")
+        if s.text == "400"
+    ]
+    assert other.features[reader_spans.SPAN_FEATURES.index("counts_other")] == 1.0
+    [own] = [
+        s for s in spans("How many soldiers died?", "Officials said 12 soldiers died in the clashes.") if s.text == "12"
+    ]
+    assert own.features[reader_spans.SPAN_FEATURES.index("counts_other")] == 0.0
+    assert own.features[reader_spans.SPAN_FEATURES.index("focus_attached")] > 0
 
 
 def test_the_mayor_is_found_behind_said():
-    hits = [hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
-            hit("The tram line will open in 2027 and cost 40 million euros.", 4, 0.3, 0.0)]
+    hits = [
+        hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
+        hit("The tram line will open in 2027 and cost 40 million euros.", 4, 0.3, 0.0),
+    ]
     ans = answer.extractive("Who is the mayor?", hits, 5)
     assert not ans.abstained, ans
     assert "Jane Ortiz" in ans.answer
@@ -56,8 +64,10 @@ def test_the_mayor_is_found_behind_said():
 
 
 def test_soldiers_are_not_answered_by_fighters():
-    hits = [hit("400 ISIS fighters died in the battle for the city, a monitoring group said.", 5, 0.62, 6.0),
-            hit("Government forces retook the city on Sunday after a three-week campaign.", 2, 0.45, 2.0)]
+    hits = [
+        hit("400 ISIS fighters died in the battle for the city, a monitoring group said.", 5, 0.62, 6.0),
+        hit("Government forces retook the city on Sunday after a three-week campaign.", 2, 0.45, 2.0),
+    ]
     ans = answer.extractive("How many soldiers died in the battle?", hits, 5)
     assert ans.abstained and ans.answer == ABSTAIN
     assert [c.sentence_id for c in ans.candidates] and ans.probability is not None
@@ -71,8 +81,11 @@ def test_the_badge_follows_the_probability():
     hits = [hit("The museum reopened on 3 March after a flood closed it for two years.", 1, 0.7, 8.0)]
     question = "When did the museum reopen?"
     p = reader_model.score(reader.read(question, hits), w).candidates[0].p
-    for abstain, supported, outcome in [(p - 0.01, p - 0.005, answer.SUPPORTED), (p - 0.01, p + 0.01, answer.PARTIAL),
-                                        (p + 0.01, p + 0.02, None)]:
+    for abstain, supported, outcome in [
+        (p - 0.01, p - 0.005, answer.SUPPORTED),
+        (p - 0.01, p + 0.01, answer.PARTIAL),
+        (p + 0.01, p + 0.02, None),
+    ]:
         ans = answer.extractive(question, hits, 5, dataclasses.replace(w, abstain=abstain, supported=supported))
         assert ans.probability == round(p, 3)
         if outcome is None:
@@ -95,12 +108,17 @@ def test_context_sentence_is_read():
 # -- the reference article, end to end ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("What is Palmyra known as?", "Venice of the Sands"),
-    ("Which news agency did the antiquities chief speak to?", "Reuters"),
-    ("How big was the ISIS defeat, according to the Observatory director?",
-     "the biggest single defeat for the group since it declared a caliphate"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What is Palmyra known as?", "Venice of the Sands"),
+        ("Which news agency did the antiquities chief speak to?", "Reuters"),
+        (
+            "How big was the ISIS defeat, according to the Observatory director?",
+            "the biggest single defeat for the group since it declared a caliphate",
+        ),
+    ],
+)
 def test_reference_answers(palmyra, question, expected):
     ans = palmyra.ask(question)
     assert not ans.abstained and expected in ans.answer, ans.answer
@@ -112,6 +130,7 @@ def test_reference_soldiers_abstain_with_candidates(palmyra):
 
 
 def test_reference_eval_suite_passes():
-    run = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "evals/"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", "evals/"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr
