@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from qa import structure
 from qa.text import tokenize
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
@@ -86,12 +87,20 @@ def choose(claim: str, texts: list[str], sims: list[float], hinted: list[int], m
     for i in order:
         label, score = check(claim, [texts[i]], sims[i])
         if label == SUPPORTED:
-            return [i], label, score
+            return _structured(claim, texts, ([i], label, score))
         if (_RANK[label], score) > (_RANK[best[0]], best[1]):
             best = (label, score, [i])
     if not best[2]:
         return [], UNSUPPORTED, 0.0
-    return _cover(claim, texts, sims, order, best, most)
+    return _structured(claim, texts, _cover(claim, texts, sims, order, best, most))
+
+
+def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, float]) -> tuple[list[int], str, float]:
+    """The chosen support, unless the parse shows the claim saying something else (qa/structure.py)."""
+    picked, label, score = chosen
+    if label != UNSUPPORTED and structure.mismatch(claim, [texts[i] for i in picked]):
+        return [], UNSUPPORTED, 0.0
+    return chosen
 
 
 def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], best, most: int):
