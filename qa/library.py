@@ -77,7 +77,8 @@ class Library:
         try:
             found, total = read(), 0
             for a in found:
-                total += len(sentences.spans(a.text, self.settings.max_sentence_chars))
+                least = a.text.count("\n\n") + 1  # a sentence a paragraph at least: refused without splitting
+                total += least if total + least > self.settings.max_sentences else len(sentences.spans(a.text, self.settings.max_sentence_chars))
                 if total > self.settings.max_sentences:
                     raise InputError(f"{source or 'text'}: more than {self.settings.max_sentences:,} sentences "
                                      "(QA_MAX_SENTENCES); split it into smaller files or raise QA_MAX_SENTENCES.")
