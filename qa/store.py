@@ -233,9 +233,10 @@ class Store:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
 
 
-def _pages(col, ids: list[str] | None = None, include: list[str] | None = None, size: int = PAGE) -> Iterator[dict]:
+def _pages(col, ids: list[str] | None = None, include: list[str] | None = None, size: int | None = None) -> Iterator[dict]:
     """`col.get` a page at a time: one call for more than about 32,000 records exceeds SQLite's limit on
     a statement's variables ("too many SQL variables"), and a library of 40,000 articles could not list them."""
+    size = size or PAGE
     if ids is not None:
         for b in range(0, len(ids), size):
             yield col.get(ids=ids[b : b + size], include=include)
