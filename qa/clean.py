@@ -27,7 +27,7 @@ _NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "Ne
 
 TITLE_SEARCH = 3  # the headline must be among the first paragraphs
 TITLE_MAX_WORDS = 25
-REPEAT_WINDOW = 200
+REPEAT_WINDOW = 200  # earlier paragraphs a paragraph may be contained in (see drop_repeats)
 TITLE_CHARS = 300  # a longer line is no headline; a longer given title is cut at a word (the lists show it)
 
 
