@@ -168,7 +168,8 @@ def check(
     else:
         for p in report.problems:
             print(f"{'fixed' if report.repaired else 'problem':8} {p.kind:<18} {p.doc_id or '-':16}  {p.detail}: {p.fix}")
-        state = "consistent" if after.ok else f"{len(after.problems)} problem(s): run `qa check --repair` to fix them"
+        todo = ": run `qa check --repair` to fix them" if any(p.repairable for p in after.problems) else ""
+        state = "consistent" if after.ok else f"{len(after.problems)} problem(s){todo}"
         print(f"{after.documents} documents, {after.sentences:,} sentences: {state}")
     if not after.ok:
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ from qa.store import Store
 from qa.types import CheckReport, DocumentInfo, Problem
 
 REMOVE = "removed (ingest the article again if it is one)"
+UNREPAIRABLE = "cannot be repaired in place: ingest the articles again into a new --data-dir"
 
 
 def check(store: Store, settings: Settings, keyword_dir: Path, full: bool = True) -> CheckReport:
@@ -24,7 +25,9 @@ def check(store: Store, settings: Settings, keyword_dir: Path, full: bool = True
     report = CheckReport(documents=len(infos), sentences=sum(i.sentences for i in infos))
     for info in infos:
         report.problems += _bounds(info, settings)
-    if full:
+    broken = [Problem("vector index", "", f"{name}: {error}", UNREPAIRABLE, False) for name, error in store.damaged()] if full else []
+    report.problems += broken
+    if full and not broken:
         report.problems += _records(store, infos)
         report.problems += _texts(store, infos)
     report.problems += [Problem("keyword index", "", f"{p.name}: {why}", "removed; rebuilt at the next question")

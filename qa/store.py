@@ -181,6 +181,21 @@ class Store:
         return sentences, chunks
 
     @_reachable
+    def damaged(self) -> list[tuple[str, str]]:
+        """(collection, error) of each collection that cannot be counted or searched: Chroma writes its
+        vector index's metadata file in place, and a process killed while writing it leaves a file that
+        every later read fails on ("Error deserializing pickle file")."""
+        out = []
+        for col in (self.sentences, self.chunks, self.documents):
+            try:
+                if col.count():
+                    probe = col.get(limit=1, include=["embeddings"])["embeddings"][0]
+                    col.query(query_embeddings=[probe], n_results=1, include=[])
+            except Exception as e:  # noqa: BLE001  whatever the store raises is the damage to report
+                out.append((col.name, " ".join(str(e).split())[:300]))
+        return out
+
+    @_reachable
     def article_texts(self, ids: list[str]) -> Iterator[tuple[str, str]]:
         """(doc_id, clean text) of these documents, a page at a time."""
         for got in _pages(self.documents, ids, include=["documents"], size=PAGE // 50):

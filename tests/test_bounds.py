@@ -106,10 +106,16 @@ def answers(data_dir) -> Run:
     return run
 
 
-def report(shape: str, size: int, run: Run, ask: Run, refused: str = "") -> None:
+def still_answers(data_dir) -> None:
+    """The same, in this process (a second child per shape would double the file's run time)."""
+    ans = Library(data_dir).ask(FIGHTERS_Q)
+    assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE), ans.answer
+
+
+def report(shape: str, size: int, run: Run, refused: str = "", ask: Run | None = None) -> None:
     outcome = "refused: " + refused.split(": ", 1)[-1][:100] if refused else "ingested"
-    print(f"\n| {shape} | {size:,} B | {outcome} | {run.peak / 1e6:.0f} MB | {run.seconds:.1f} s | "
-          f"answered ({ask.peak / 1e6:.0f} MB, {ask.seconds:.1f} s) |")
+    asked = f" ({ask.peak / 1e6:.0f} MB, {ask.seconds:.1f} s)" if ask else ""
+    print(f"\n| {shape} | {size:,} B | {outcome} | {run.peak / 1e6:.0f} MB | {run.seconds:.1f} s | answered{asked} |")
 
 
 # -- the shapes: (file name, its bytes, the refusal's words or None when it must go in) -------------
@@ -175,7 +181,8 @@ def test_shape_is_refused_or_ingested_within_the_memory_bound(shape, data_dir, t
         for field, limit in ingest.FIELD_CHARS.items():
             assert len(doc[field]) <= limit, (field, len(doc[field]))
         assert doc["sentences"] <= 10_000
-    report(shape, path.stat().st_size, run, answers(data_dir), out["failed"][0]["error"] if refusal else "")
+    still_answers(data_dir)
+    report(shape, path.stat().st_size, run, out["failed"][0]["error"] if refusal else "")
 
 
 # -- a library written before the bounds ------------------------------------------------------------
@@ -216,7 +223,7 @@ def test_library_holding_an_unbounded_document_answers_and_is_repaired(data_dir,
     lib = Library(data_dir)
     assert bad not in {d.doc_id for d in lib.documents()}
     assert lib.check().ok
-    report("library holding the old 1 MB document, then 1,000 records", records.stat().st_size, run, ask)
+    report("library holding the old 1 MB document, then 1,000 records", records.stat().st_size, run, ask=ask)
 
 
 def test_long_fields_are_cut_in_place_and_the_article_kept(data_dir):
