@@ -339,3 +339,21 @@ def test_whole_collections_are_read_in_pages(data_dir, monkeypatch):
     sentences_per_doc, chunks_per_doc = lib.store.records_per_document()
     assert sum(sentences_per_doc.values()) == 34 and len(chunks_per_doc) == 23
     assert lib.check().ok
+
+
+def test_a_damaged_vector_index_is_reported_not_hidden(data_dir, tmp_path):
+    """Chroma rewrites its vector index's metadata file in place; a SIGKILL in the middle of that (seen
+    here once, 80,000 records into an ingestion) leaves a truncated file and every later search fails.
+    `qa check` names the damage in one line per collection and says it cannot be repaired in place."""
+    path = tmp_path / "ships.txt"
+    path.write_text("Ships in the harbour\n\n" + "\n".join(f"Ship {i} came into the harbour on day {i}." for i in range(1200)))
+    assert Run("ingest", path, data_dir=data_dir).returncode == 0
+    pickles = list((data_dir / "chroma").glob("*/index_metadata.pickle"))
+    assert pickles  # over 1,000 vectors: Chroma has written its index to disk
+    for p in pickles:
+        p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    found = Run("check", data_dir=data_dir)
+    assert found.returncode == 1 and "Traceback" not in found.stderr, found
+    lines = found.stdout.strip().splitlines()
+    assert any(line.startswith("problem  vector index") and "cannot be repaired in place" in line for line in lines), lines
+    assert "--repair" not in lines[-1]
