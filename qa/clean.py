@@ -41,7 +41,8 @@ def paragraphs(text: str) -> list[str]:
     """Non-empty lines, whitespace collapsed, with photo credits cut."""
     out = []
     for line in normalize(text).split("\n"):
-        line = _SPACES.sub(" ", _CREDIT.sub("", line)).strip()
+        # spaces collapsed before credits are cut: _CREDIT's leading \s* on a long run of spaces is quadratic
+        line = _SPACES.sub(" ", _CREDIT.sub("", _SPACES.sub(" ", line))).strip()
         if line:
             out.append(line)
     return out
