@@ -176,9 +176,10 @@ class Store:
     @_reachable
     def records_per_document(self) -> tuple[Counter, Counter]:
         """(sentences, chunks) stored per doc_id, whether or not a document record exists: read in pages."""
-        sentences, chunks = (Counter(m["doc_id"] for got in _pages(col, include=["metadatas"]) for m in got["metadatas"])
-                             for col in (self.sentences, self.chunks))
-        return sentences, chunks
+        def count(col) -> Counter:
+            return Counter(m["doc_id"] for got in _pages(col, include=["metadatas"]) for m in got["metadatas"])
+
+        return count(self.sentences), count(self.chunks)
 
     @_reachable
     def damaged(self) -> list[tuple[str, str]]:
@@ -248,7 +249,8 @@ class Store:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
 
 
-def _pages(col, ids: list[str] | None = None, include: list[str] | None = None, size: int | None = None) -> Iterator[dict]:
+def _pages(col, ids: list[str] | None = None, include: list[str] | None = None,
+           size: int | None = None) -> Iterator[dict]:
     """`col.get` a page at a time: one call for more than about 32,000 records exceeds SQLite's limit on
     a statement's variables ("too many SQL variables"), and a library of 40,000 articles could not list them."""
     size = size or PAGE

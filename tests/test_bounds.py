@@ -130,6 +130,13 @@ def _records(n: int) -> bytes:
                      for i in range(n)).encode()
 
 
+PARA = HARBOUR.split("\n\n")[1]
+
+
+def _page(body: str, article_attrs: str = "") -> bytes:
+    return f"<html><body><article{article_attrs}>{body}</article></body></html>".encode()
+
+
 SHAPES = {
     "5 MB unbroken run": ("blob.txt", _unbroken, "characters in runs of 1,000 or more without a space"),
     "5 MB unbroken run in a JSON record": (
@@ -137,25 +144,26 @@ SHAPES = {
     "2 MB title in a JSON record": (
         "title.json", lambda: json.dumps({"title": " ".join(["headline"] * 222_222), "text": HARBOUR}).encode(), None),
     "200,000-row table": (
-        "table.txt", lambda: "\n".join(f"{i},{i * 7 % 1000},item {i % 97},{i / 3:.3f}" for i in range(200_000)).encode(),
+        "table.txt", lambda: "\n".join(f"{i},{i * 7 % 1000},it{i % 97},{i / 3:.2f}" for i in range(200_000)).encode(),
         "more than 100,000 sentences (QA_MAX_SENTENCES)"),
     "20,000-row HTML table": (
-        "table.html", lambda: ("<html><body><article><h1>Harbour reopens</h1><p>" + HARBOUR.split("\n\n")[1] + "</p><table>"
-                               + "".join(f"<tr><td>{i}</td><td>row {i}</td></tr>" for i in range(20_000))
-                               + "</table></article></body></html>").encode(), None),
+        "table.html", lambda: _page(f"<h1>Harbour reopens</h1><p>{PARA}</p><table>"
+                                    + "".join(f"<tr><td>{i}</td><td>{i * 7}</td></tr>" for i in range(20_000))
+                                    + "</table>"),
+        None),
     "120,000-record JSONL": ("records.jsonl", lambda: _records(120_000), "more than 100,000 sentences"),
     "JSON nested 50,000 deep": ("deep.json", lambda: b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
-    "HTML nested 50,000 deep": (
-        "deep.html", lambda: ("<html><body>" + "<div>" * 50_000 + "<p>" + HARBOUR.split("\n\n")[1] + "</p>"
-                              + "</div>" * 50_000 + "</body></html>").encode(), "no article text found"),
+    "HTML nested 50,000 deep": (  # past libxml2's depth limit the text is not reached
+        "deep.html", lambda: _page("<div>" * 50_000 + f"<p>{PARA}</p>" + "</div>" * 50_000), "no article text found"),
     "5 MB attribute values": (
-        "attrs.html", lambda: (f'<html><body><article data-x="{"a" * 2_500_000}"><h1 title="{"b " * 1_250_000}">Harbour '
-                               f"reopens</h1><p>{HARBOUR.split(chr(10) * 2)[1]}</p></article></body></html>").encode(), None),
+        "attrs.html", lambda: _page(f'<h1 title="{"b " * 1_250_000}">Harbour reopens</h1><p>{PARA}</p>',
+                                    f' data-x="{"a" * 2_500_000}"'), None),
     "4 MB of one repeated sentence": (
         "repeat.txt", lambda: ("Harbour report\n\n" + "The harbour reopened on Monday. " * 125_000).encode(),
         "more than 100,000 sentences"),
     "5 MB of one repeated line": (
-        "lines.txt", lambda: ("Harbour report\n\n" + "The harbour reopened on Monday after the storm.\n" * 105_000).encode(), None),
+        "lines.txt", lambda: ("Harbour\n\n" + "The harbour reopened on Monday after the storm.\n" * 105_000).encode(),
+        None),
     "a million tiny paragraphs": (
         "tiny.txt", lambda: ("Tiny paragraphs\n\n" + "\n".join(f"p{i}" for i in range(1_000_000))).encode(),
         "more than 100,000 sentences"),
@@ -280,12 +288,14 @@ def test_ingestion_killed_at_a_stage_leaves_the_library_usable(stage, data_dir, 
     path.write_text(HARBOUR)
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
-    killed = subprocess.run([sys.executable, str(script), *map(str, STAGES[stage]), "ingest", str(path), "--data-dir",
-                             str(data_dir)], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120, check=False)
+    cmd = [sys.executable, str(script), *map(str, STAGES[stage]), "ingest", str(path), "--data-dir", str(data_dir)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    killed = subprocess.run(cmd, env=env, capture_output=True, timeout=120, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
     lib = Library(data_dir)
     present = {d.title for d in lib.documents()}
-    assert present == {"Syrian forces retake ancient city of Palmyra from ISIS"} | ({"Harbour reopens after storm"} if stage == "index" else set())
+    harbour = {"Harbour reopens after storm"} if stage == "index" else set()  # records written, index not
+    assert present == {"Syrian forces retake ancient city of Palmyra from ISIS"} | harbour
     assert "400" in lib.ask(FIGHTERS_Q).answer
     found = lib.check()
     assert [p.kind for p in found.problems] == (["orphan records"] if stage == "store" else []), found
@@ -346,7 +356,8 @@ def test_a_damaged_vector_index_is_reported_not_hidden(data_dir, tmp_path):
     here once, 80,000 records into an ingestion) leaves a truncated file and every later search fails.
     `qa check` names the damage in one line per collection and says it cannot be repaired in place."""
     path = tmp_path / "ships.txt"
-    path.write_text("Ships in the harbour\n\n" + "\n".join(f"Ship {i} came into the harbour on day {i}." for i in range(1200)))
+    ships = "\n".join(f"Ship {i} came into the harbour on day {i}." for i in range(1200))
+    path.write_text("Ships in the harbour\n\n" + ships)
     assert Run("ingest", path, data_dir=data_dir).returncode == 0
     pickles = list((data_dir / "chroma").glob("*/index_metadata.pickle"))
     assert pickles  # over 1,000 vectors: Chroma has written its index to disk
@@ -355,5 +366,6 @@ def test_a_damaged_vector_index_is_reported_not_hidden(data_dir, tmp_path):
     found = Run("check", data_dir=data_dir)
     assert found.returncode == 1 and "Traceback" not in found.stderr, found
     lines = found.stdout.strip().splitlines()
-    assert any(line.startswith("problem  vector index") and "cannot be repaired in place" in line for line in lines), lines
+    damage = [line for line in lines if line.startswith("problem  vector index")]
+    assert damage and all("cannot be repaired in place" in line for line in damage), lines
     assert "--repair" not in lines[-1]
