@@ -341,7 +341,7 @@ def test_whole_collections_are_read_in_pages(data_dir, monkeypatch):
     from qa import store
 
     lib = Library(data_dir)
-    lib.ingest([Article(doc_id=ingest.doc_id(f"Ship {i} arrived in the harbour on Monday."), title=f"Ship {i}",
+    lib.ingest([Article(doc_id=content_id(f"Ship {i} arrived in the harbour on Monday."), title=f"Ship {i}",
                         text=f"Ship {i} arrived in the harbour on Monday.", source="ships") for i in range(22)])
     monkeypatch.setattr(store, "PAGE", 7)
     infos = lib.store.documents_info()
