@@ -29,6 +29,8 @@ from qa.library import Library
 from qa.text import content_id
 from qa.types import Article
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 CAP_BYTES = 1_500_000_000  # the documented bound on an ingestion's resident memory (README, "How it works")
 HARBOUR = ("Harbour reopens after storm\n\nThe harbour of the small town reopened on Monday after a storm kept the "
            "ferries away for a whole week, the port authority said. Fishermen returned to the water at dawn.")
