@@ -25,10 +25,30 @@ from pathlib import Path
 import numpy as np
 
 from bench import report
-from bench.data import SPLITS, find_data, multihop, multihop_articles, multihop_split, rgb_articles, rgb_rows
-from bench.data import RGB_IDS, summedits_rows, wice_rows
-from bench.scoring import _abstention, _mean, balanced_accuracy, contains_gold, evidence_recall, fit_abstention
-from bench.scoring import YES_NO, fit_threshold, prf, reciprocal_rank
+from bench.data import (
+    RGB_IDS,
+    SPLITS,
+    find_data,
+    multihop,
+    multihop_articles,
+    multihop_split,
+    rgb_articles,
+    rgb_rows,
+    summedits_rows,
+    wice_rows,
+)
+from bench.scoring import (
+    YES_NO,
+    _abstention,
+    _mean,
+    balanced_accuracy,
+    contains_gold,
+    evidence_recall,
+    fit_abstention,
+    fit_threshold,
+    prf,
+    reciprocal_rank,
+)
 from bench.vectors import CachedEmbedder, VectorCache
 from qa import answer, verify
 

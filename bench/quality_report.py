@@ -9,7 +9,6 @@ from bench import report as about
 from bench.scoring import MAX_FALSE_ABSTENTION
 from qa import answer
 
-
 # (benchmark, metric key, label, baseline label, target index or None)
 ROWS = [
     ("rgb", "accuracy", "answer accuracy", "top-1 sentence by embedding", 0),
