@@ -8,6 +8,7 @@ on the same dev questions and write the dev scores beside the weights. Determini
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pickle
 import time
@@ -25,6 +26,7 @@ SEED = 13  # nothing here is random; kept so that a later sampler starts from a 
 L2 = 1.0  # ridge penalty on the standardised coefficients (the span model)
 TREES = 100  # boosting rounds of the sentence model
 FOLDS = 2  # thresholds are picked on out-of-fold probabilities: a model is over-confident on its own rows
+NAME_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # shares of the question's names tried as the evidence's minimum
 MIN_SHOWN = 20  # dev answers at least, for a precision to choose the supported threshold by
 MAX_FALSE = 0.08  # the abstention threshold keeps false abstention at most this on every dev set
 MIN_PRECISION = 0.92  # "supported" from the lowest probability whose answers are this precise on dev
@@ -228,6 +230,7 @@ class Outcome:
     ok: bool  # the best sentence answers
     span_p: float  # its best span's probability (0 without one)
     span_ok: bool | None  # that span holds the answer (None: no gold text to tell)
+    names: float  # the pool's share of what the question names
 
 
 def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
@@ -239,7 +242,8 @@ def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
         span_ok = None
         if c.span is not None and i.span_ok is not None:
             span_ok = i.span_ok[b][c.spans.index(c.span)]
-        out.append(Outcome(i.dataset, i.answerable, c.p, i.sentence_ok[b], c.span.p if c.span else 0.0, span_ok))
+        names = c.features[SENTENCE_FEATURES.index("pool_names")]
+        out.append(Outcome(i.dataset, i.answerable, c.p, i.sentence_ok[b], c.span.p if c.span else 0.0, span_ok, names))
     return out
 
 
@@ -261,6 +265,27 @@ def pick_abstain(outs: list[Outcome]) -> float:
         ]
         if max(false) <= MAX_FALSE and np.mean(caught) > gain + 1e-12:
             best, gain = t, float(np.mean(caught))
+    return best
+
+
+def pick_names(outs: list[Outcome]) -> float:
+    """The share of the question's names the evidence must hold, from NAME_GRID: the one whose best
+    abstention threshold (pick_abstain) catches the most unanswerable dev questions."""
+    best, gain = 0.0, -1.0
+    for m in NAME_GRID:
+        gated = [dataclasses.replace(o, p=0.0) if o.names < m else o for o in outs]
+        t = pick_abstain(gated)
+        false = max(
+            np.mean([o.p < t for o in gated if o.dataset == d and o.answerable]) for d in {o.dataset for o in outs}
+        )
+        caught = np.mean(
+            [
+                np.mean([o.p < t for o in gated if o.dataset == d and not o.answerable])
+                for d in {o.dataset for o in outs if not o.answerable}
+            ]
+        )
+        if false <= MAX_FALSE and caught > gain + 1e-12:
+            best, gain = m, float(caught)
     return best
 
 
@@ -331,8 +356,12 @@ def main(argv: list[str] | None = None) -> None:
             [i for k, i in enumerate(items) if k % FOLDS == f], reader_model.Weights(span, sentence, 0, 0, 0)
         )
     span, sentence = fit(items)
+    min_names = pick_names(outs)
+    outs = [dataclasses.replace(o, p=0.0) if o.names < min_names else o for o in outs]
     abstain = pick_abstain(outs)
-    weights = reader_model.Weights(span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain))
+    weights = reader_model.Weights(
+        span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain), min_names
+    )
     dev = dev_scores(outs, weights)
     doc = {
         "about": "The extractive reader's model (qa/reader_model.py): a logistic regression giving each span P(it "
@@ -351,7 +380,12 @@ def main(argv: list[str] | None = None) -> None:
         "l2": L2,
         "trees": TREES,
         "seconds": round(time.perf_counter() - t0),
-        "thresholds": {"abstain": weights.abstain, "supported": weights.supported, "span_min": weights.span_min},
+        "thresholds": {
+            "abstain": weights.abstain,
+            "supported": weights.supported,
+            "span_min": weights.span_min,
+            "min_names": weights.min_names,
+        },
         "threshold_rules": {
             "max_false_abstention": MAX_FALSE,
             "min_supported_precision": MIN_PRECISION,
