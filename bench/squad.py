@@ -82,7 +82,7 @@ def score(questions: list[dict], answers: list) -> dict:
         "answerable_right": mean(ok),
         "unanswerable_abstained": mean(abst),
         "false_abstention": mean(false),
-        "supported_precision": mean(sup),
+        "supported_precision": mean(sup) if sup else None,
         "supported_share": len(sup) / len(questions) if questions else 0.0,
     }
 
@@ -129,8 +129,14 @@ def latency(data: Path, cache: benchmarks.VectorCache, n: int) -> dict:
     finally:
         corpus.close()
     ms = lambda xs, p: round(1000 * float(np.percentile(xs, p)), 1)  # noqa: E731
-    return {"questions": len(total), "parsed_per_question": reader.PARSED, "ask_p50_ms": ms(total, 50),
-            "ask_p90_ms": ms(total, 90), "reader_p50_ms": ms(read, 50), "reader_p90_ms": ms(read, 90)}
+    return {
+        "questions": len(total),
+        "parsed_per_question": reader.PARSED,
+        "ask_p50_ms": ms(total, 50),
+        "ask_p90_ms": ms(total, 90),
+        "reader_p50_ms": ms(read, 50),
+        "reader_p90_ms": ms(read, 90),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = {"squad": bench_squad(data, cache)}
     for split, r in report["squad"].items():
         marks = ", ".join(
-            f"{k} {r[k]:.3f}"
+            f"{k} {'n/a (none)' if r[k] is None else format(r[k], '.3f')}"
             + (f" (target {'<=' if k == 'false_abstention' else '>='} {v})" if split == "test" else "")
             for k, v in TARGETS.items()
         )
