@@ -33,7 +33,9 @@ def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Wei
         return Answer(
             question, ABSTAIN, True, "extractive", candidates=citations([c.hit for c in ranked[:k]]), probability=p
         )
-    text = best.span.text if best.span is not None and best.span.p >= weights.span_min else best.hit.sentence.text
+    # the short span only when the sentence is a sure answer and the span likely the right cut of it
+    short = support == SUPPORTED and best.span is not None and best.span.p >= weights.span_min
+    text = best.span.text if short else best.hit.sentence.text
     return Answer(
         question,
         text,
