@@ -97,7 +97,7 @@ def bench_squad(data: Path, cache: benchmarks.VectorCache, log=print) -> dict[st
             qs = squad_questions(articles, split)
             cache.embed([q["question"] for q in qs])
             t = time.perf_counter()
-            answers = [answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5) for q in qs]
+            answers = [answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5, "parsed") for q in qs]
             out[split] = dict(score(qs, answers), seconds=round(time.perf_counter() - t, 1), sentences=corpus.sentences)
     finally:
         corpus.close()
@@ -123,7 +123,7 @@ def latency(data: Path, cache: benchmarks.VectorCache, n: int) -> dict:
             t = time.perf_counter()
             hits = corpus.search(q, answer.POOL)
             t1 = time.perf_counter()
-            answer.extractive(q, hits, 5)
+            answer.extractive(q, hits, 5, "parsed")
             total.append(time.perf_counter() - t)
             read.append(time.perf_counter() - t1)
     finally:

@@ -11,7 +11,7 @@ FLOW = [
     "types", "errors", "config", "memory", "text",
     "clean", "pdf", "ingest", "sentences", "chunking",
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
-    "reader_parse", "structure", "citations", "verify", "question", "reader_spans", "reader", "reader_model", "answer", "summarize",
+    "reader_parse", "structure", "citations", "verify", "classic", "question", "reader_spans", "reader", "reader_model", "answer", "summarize",
     "prompts", "llm", "chain", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
