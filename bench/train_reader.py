@@ -17,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import squad
-from qa import answer, benchmarks, reader, reader_model
+from bench import data as sets
+from bench import quality, scoring, squad, vectors
+from qa import answer, reader, reader_model
 from qa.reader import MODEL_FEATURES, SENTENCE_FEATURES
 from qa.reader_spans import SPAN_FEATURES
+from qa.text import squash
 
 SEED = 13  # nothing here is random; kept so that a later sampler starts from a stated seed
 L2 = 1.0  # ridge penalty on the standardised coefficients (the span model)
@@ -48,18 +50,18 @@ def _label(dataset: str, q: dict, hits, reading: reader.Reading) -> Item:
     ok, span_ok = [], []
     for h, c in zip(hits, reading.candidates):
         text = h.sentence.text
-        has_gold = golds is not None and benchmarks.contains_gold(text, golds)
+        has_gold = golds is not None and scoring.contains_gold(text, golds)
         if dataset == "squad":
             has_gold = has_gold and h.title == q["title"]
-        ok.append(bool(q["answerable"] and (has_gold or benchmarks._matches(text, q.get("facts", [])))))
+        ok.append(bool(q["answerable"] and (has_gold or scoring._matches(text, q.get("facts", [])))))
         span_ok.append([golds is not None and _tight(s.text, golds) for s in c.spans])
     return Item(dataset, q["answerable"], reading, ok, span_ok if golds is not None else None)
 
 
 def _tight(span: str, golds) -> bool:
     """The span holds a gold answer and little else: at most twice its length (RGB's lists: every item)."""
-    groups = benchmarks.gold_groups(golds)
-    if not benchmarks.contains_gold(span, golds):
+    groups = scoring.gold_groups(golds)
+    if not scoring.contains_gold(span, golds):
         return False
     longest = sum(max(len(a) for a in g if a.casefold() in span.casefold()) for g in groups)
     return len(span) <= 2 * longest + 4
@@ -77,34 +79,34 @@ def _questions(data: Path) -> dict[str, tuple[list, list[dict]]]:
         }
         for q in squad.squad_questions(sq, "dev")
     ]
-    rgb = benchmarks.rgb_rows(data, benchmarks.RGB_IDS["dev"])
+    rgb = sets.rgb_rows(data, sets.RGB_IDS["dev"])
     rgb_qs = [{"question": " ".join(r["query"].split()), "answerable": True, "golds": r["answer"]} for r in rgb]
-    queries, truth = benchmarks.multihop(data)
+    queries, truth = sets.multihop(data)
     mh_qs = []
-    for q in benchmarks.multihop_split(queries, "dev"):
+    for q in sets.multihop_split(queries, "dev"):
         gold = truth[q["id"]]["answer"]
         null = q["question_type"] == "null_query"
         mh_qs.append(
             {
                 "question": " ".join(q["question"].split()),
                 "answerable": not null,
-                "golds": None if null or gold.casefold() in benchmarks.YES_NO else gold,
-                "facts": [benchmarks._norm(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
+                "golds": None if null or gold.casefold() in scoring.YES_NO else gold,
+                "facts": [squash(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
             }
         )
     return {
         "squad": (squad.squad_articles(sq), squad_qs),
-        "rgb": (benchmarks.rgb_articles(rgb), rgb_qs),
-        "multihop": (benchmarks.multihop_articles(truth.values()), mh_qs),
+        "rgb": (sets.rgb_articles(rgb), rgb_qs),
+        "multihop": (sets.multihop_articles(truth.values()), mh_qs),
     }
 
 
-def retrieve_all(data: Path, cache: benchmarks.VectorCache, log=print) -> list[tuple[str, dict, list]]:
+def retrieve_all(data: Path, cache: vectors.VectorCache, log=print) -> list[tuple[str, dict, list]]:
     """(dataset, question, hits) of every dev question, retrieved as `qa ask` retrieves."""
     out = []
     for name, (articles, qs) in _questions(data).items():
         t = time.perf_counter()
-        corpus = benchmarks._Corpus(articles, cache)
+        corpus = quality._Corpus(articles, cache)
         cache.embed([q["question"] for q in qs])
         try:
             out += [(name, q, corpus.search(q["question"], answer.POOL)) for q in qs]
@@ -352,12 +354,12 @@ def main(argv: list[str] | None = None) -> None:
     from qa import embeddings
 
     t0 = time.perf_counter()
-    data = benchmarks.find_data(args.data)
+    data = sets.find_data(args.data)
     retrieved = None
     if args.hits and Path(args.hits).is_file():  # a retrieval saved by an earlier run, to iterate on features
         retrieved = pickle.loads(Path(args.hits).read_bytes())
     if retrieved is None:
-        retrieved = retrieve_all(data, benchmarks.VectorCache(embeddings.load()))
+        retrieved = retrieve_all(data, vectors.VectorCache(embeddings.load()))
         if args.hits:
             Path(args.hits).write_bytes(pickle.dumps(retrieved))
     items = read_all(retrieved)
