@@ -15,13 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import report
-from bench.data import MH_IDS, RGB_IDS, multihop, multihop_articles, rgb_articles, rgb_rows
+from bench.data import (
+    MH_IDS,
+    RGB_IDS,
+    multihop,
+    multihop_articles,
+    rgb_articles,
+    rgb_rows,
+)
 from bench.scoring import _matches, _mean, _norm, contains_gold
 from bench.vectors import CachedEmbedder, VectorCache, cache_dir
 
 SEED = 14
 FULL = {"rgb": 50, "squad": 100, "multihop": 100}
-QUICK = {"rgb": 2, "squad": 4, "multihop": 3}
+QUICK = {"rgb": 1, "squad": 2, "multihop": 2}
 SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
 Log = Callable[[str], None]
 
@@ -43,7 +50,7 @@ def squad(data: Path, n: int) -> tuple[list, list[dict]]:
     for impossible in (False, True):
         pool = sorted((q for q in qas if q["is_impossible"] == impossible), key=lambda q: q["id"])
         picked += rng.sample(pool, n - n // 2 if not impossible else n // 2)
-    golds = lambda q: sorted({a["text"] for a in q["answers"]})  # noqa: E731
+    golds = lambda q: sorted({a["text"] for a in q["answers"]})
     return articles, [{"question": q["question"], "gold": [golds(q)], "null": q["is_impossible"]} for q in picked]
 
 
@@ -144,10 +151,12 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
         return rows
 
 
-def palmyra_suite(settings) -> dict:
+def palmyra_suite(settings, cases: int | None = None) -> dict:
+    """evals/palmyra.yaml (its first `cases` only, in a quick run) through the model."""
     from qa import evals, suite
 
     suites = [suite.load(report.ROOT / "evals" / "palmyra.yaml")]
+    suites[0].cases = suites[0].cases[:cases]
     with evals.prepared(suites, settings) as runs:
         results, outputs = evals.run(runs[0])
     return {**evals.metrics(suites, results, outputs),
@@ -189,8 +198,9 @@ def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m
             rows[name] = ask_all(name, articles, questions, settings, cache, log)
             results[name] = {**summary(rows[name]), "seconds": round(time.perf_counter() - t, 1)}
             log(f"{name}: {json.dumps(results[name])}")
-        results["palmyra"] = palmyra_suite(settings)
+        t = time.perf_counter()
+        results["palmyra"] = {**palmyra_suite(settings, 2 if quick else None), "seconds": round(time.perf_counter() - t, 1)}
         model = settings.model
     return {"mode": "llm", "model": model, "quick": quick, "command": command, "commit": report.commit(),
             "date": dt.date.today().isoformat(), "machine": report.machine_line(report.machine()), "sizes": sizes,
-            "seed": SEED, "seconds": round(time.perf_counter() - t0, 1), "results": results, "rows": rows}
+            "seed": SEED, "sample": sizes != FULL, "seconds": round(time.perf_counter() - t0, 1), "results": results, "rows": rows}
