@@ -30,6 +30,13 @@ SEED = 14
 FULL = {"rgb": 50, "squad": 100, "multihop": 100}
 QUICK = {"rgb": 1, "squad": 2, "multihop": 2}
 SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
+# sentences retrieved per question (their neighbours come too): fewer than the library's default, so that a
+# question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
+EVIDENCE = 6
+# the latency probe: five sentences of the reference article as the whole evidence, a question and a follow-up
+LATENCY_PARAGRAPHS = ("BEIRUT", "Syrian television", "The Syrian Observatory", "For government forces", "Observatory director")
+LATENCY_QUESTIONS = ("How many ISIS fighters died in the battle for Palmyra?",
+                     "Whose air strikes backed the Syrian government forces?")
 Log = Callable[[str], None]
 
 
@@ -151,6 +158,31 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
         return rows
 
 
+def latency(settings) -> list[dict]:
+    """Time to first token and to the whole answer, streamed as the page does, without the reply cache: the
+    first question on a 5-sentence article right after the server starts, then a follow-up on it."""
+    from qa.ingest import from_text
+    from qa.library import Library
+
+    paragraphs = (report.ROOT / "examples" / "palmyra.txt").read_text().split("\n\n")
+    text = "\n\n".join(p.strip() for p in paragraphs if p.strip().startswith(LATENCY_PARAGRAPHS))
+    settings = settings.model_copy(update={"llm_cache_dir": None, "evidence_sentences": 5})
+    out = []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-llm-latency-") as tmp:
+        lib = Library(tmp, settings)
+        lib.ingest([from_text(text, title="Palmyra, five sentences")])
+        for label, q in zip(("first question", "follow-up"), LATENCY_QUESTIONS):
+            t, first = time.perf_counter(), None
+            for event in lib.ask_stream(q):
+                if first is None and event["type"] == "token":
+                    first = time.perf_counter() - t
+            ans = event["answer"]
+            out.append({"case": label, "question": q, "first_token_s": round(first or 0.0, 2),
+                        "total_s": round(time.perf_counter() - t, 2), "evidence": lib.documents()[0].sentences,
+                        "answer": ans.answer, "cited": [c.text[:60] for c in ans.citations], **ans.usage})
+    return out
+
+
 def palmyra_suite(settings, cases: int | None = None) -> dict:
     """evals/palmyra.yaml (its first `cases` only, in a quick run) through the model."""
     from qa import evals, suite
@@ -169,7 +201,7 @@ def model_settings(replies: Path, log: Log):
     model started here (stopped on exit)."""
     from qa.config import Settings
 
-    base = Settings(mode="llm", llm_cache_dir=replies, llm_retries=0, llm_timeout=300)
+    base = Settings(mode="llm", llm_cache_dir=replies, llm_retries=0, llm_timeout=600, evidence_sentences=EVIDENCE)
     if base.openai_base_url or base.openai_api_key:
         yield base
         return
@@ -192,6 +224,8 @@ def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m
     cache = VectorCache(embeddings.load())
     results, rows = {}, {}
     with model_settings(cache_dir() / "llm-replies", log) as settings:
+        results["latency"] = latency(settings)
+        log(f"latency: {json.dumps(results['latency'])}")
         for name, n in sizes.items():
             articles, questions = SETS[name](data, n)
             t = time.perf_counter()

@@ -53,6 +53,12 @@ def markdown(rep: dict) -> str:
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     for key in ("n", "answerable", "unanswerable", "uncached", "prompt_tokens", "completion_tokens"):
         lines.append(f"| {key.replace('_', ' ')} | " + " | ".join(_fmt(res[s].get(key)) for s in sets) + " | |")
+    if res.get("latency"):
+        lines += ["", ("## Latency: streamed, no reply cache (targets: first token <= 8 s, answer <= 25 s, follow-up "
+                       "first token <= 5 s)"), "", "| case | evidence sentences | prompt tokens | first token (s) | answer (s) | answer |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r['case']} | {r['evidence']} | {r['prompt_tokens']} | {r['first_token_s']} | {r['total_s']} | "
+                  f"{r['answer'][:80]} |" for r in res["latency"]]
     p = res.get("palmyra")
     if p:
         lines += ["", "## evals/palmyra.yaml (the reference article)", "",

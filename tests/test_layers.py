@@ -12,7 +12,7 @@ FLOW = [
     "clean", "pdf", "ingest", "sentences", "chunking",
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
     "citations", "verify", "question", "reader", "answer", "summarize",
-    "prompts", "llm", "chain", "local_model", "pipeline",
+    "prompts", "llm", "chain", "local_weights", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.handlers", "web.layout", "web.server", "cli",
 ]
