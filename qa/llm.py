@@ -199,7 +199,7 @@ def _server(base_url: str | None) -> str | None:
         return base_url
     parts = urlsplit(base_url)
     if parts.hostname in ("127.0.0.1", "localhost", "::1"):
-        return parts._replace(netloc=parts.hostname).geturl()
+        return parts._replace(netloc="127.0.0.1").geturl()
     return base_url
 
 
