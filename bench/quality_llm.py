@@ -28,7 +28,7 @@ from bench.vectors import CachedEmbedder, VectorCache, cache_dir
 
 SEED = 14
 FULL = {"rgb": 50, "squad": 100, "multihop": 100}
-QUICK = {"rgb": 1, "squad": 2, "multihop": 2}
+QUICK = {"rgb": 1, "squad": 2, "multihop": 2, "palmyra": 2}  # palmyra: cases of evals/palmyra.yaml (default all)
 SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
 # sentences retrieved per question (their neighbours come too): fewer than the library's default, so that a
 # question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
@@ -56,7 +56,7 @@ def squad(data: Path, n: int) -> tuple[list, list[dict]]:
     picked = []
     for impossible in (False, True):
         pool = sorted((q for q in qas if q["is_impossible"] == impossible), key=lambda q: q["id"])
-        picked += rng.sample(pool, n - n // 2 if not impossible else n // 2)
+        picked += _shuffled(pool, rng)[: n // 2 if impossible else n - n // 2]
     golds = lambda q: sorted({a["text"] for a in q["answers"]})
     return articles, [{"question": q["question"], "gold": [golds(q)], "null": q["is_impossible"]} for q in picked]
 
@@ -74,10 +74,17 @@ def multihop_sample(data: Path, n: int) -> tuple[list, list[dict]]:
     rest = [q for q in test if q["question_type"] != "null_query"]
     k = max(1, round(n * len(nulls) / len(test)))
     rng = random.Random(SEED)
-    picked = rng.sample(nulls, k) + rng.sample(rest, n - k)
+    picked = _shuffled(nulls, rng)[:k] + _shuffled(rest, rng)[: n - k]
     return multihop_articles(truth.values()), [
         {"question": q["question"], "gold": truth[q["id"]]["answer"], "null": q["question_type"] == "null_query",
          "facts": [_norm(e["fact"]) for e in truth[q["id"]]["evidence_list"]]} for q in picked]
+
+
+def _shuffled(pool: list, rng: random.Random) -> list:
+    """The pool in a seeded order: a smaller sample is the start of a larger one (and reuses its cached replies)."""
+    pool = list(pool)
+    rng.shuffle(pool)
+    return pool
 
 
 SETS = {"rgb": rgb, "squad": squad, "multihop": multihop_sample}
@@ -226,14 +233,14 @@ def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m
     with model_settings(cache_dir() / "llm-replies", log) as settings:
         results["latency"] = latency(settings)
         log(f"latency: {json.dumps(results['latency'])}")
-        for name, n in sizes.items():
+        for name, n in ((k, v) for k, v in sizes.items() if k in SETS):
             articles, questions = SETS[name](data, n)
             t = time.perf_counter()
             rows[name] = ask_all(name, articles, questions, settings, cache, log)
             results[name] = {**summary(rows[name]), "seconds": round(time.perf_counter() - t, 1)}
             log(f"{name}: {json.dumps(results[name])}")
         t = time.perf_counter()
-        results["palmyra"] = {**palmyra_suite(settings, 2 if quick else None), "seconds": round(time.perf_counter() - t, 1)}
+        results["palmyra"] = {**palmyra_suite(settings, sizes.get("palmyra")), "seconds": round(time.perf_counter() - t, 1)}
         model = settings.model
     return {"mode": "llm", "model": model, "quick": quick, "command": command, "commit": report.commit(),
             "date": dt.date.today().isoformat(), "machine": report.machine_line(report.machine()), "sizes": sizes,
