@@ -119,7 +119,8 @@ def score(q: dict, ans, seconds: float, cached: bool) -> dict:
             "claims": len(ans.claims), "per_claim": _mean(len(c.citations) for c in ans.claims) if ans.claims else 0.0,
             "claim_cites": [[by_marker[m] for m in c.citations if m in by_marker] for c in ans.claims],
             "supported_wrong": supported_wrong, "seconds": round(seconds, 2), "cached": cached,
-            "prompt_tokens": ans.usage.get("prompt_tokens", 0), "completion_tokens": ans.usage.get("completion_tokens", 0)}
+            "prompt_tokens": (ans.usage or {}).get("prompt_tokens", 0),
+            "completion_tokens": (ans.usage or {}).get("completion_tokens", 0)}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -138,7 +139,7 @@ def summary(rows: list[dict]) -> dict:
         "citations_per_claim": _mean(r["per_claim"] for r in cited),
         "supported_wrong": _mean(r["supported_wrong"] for r in rows),
         "seconds_p50": sorted(live)[len(live) // 2] if live else None, "seconds_max": max(live) if live else None,
-        "uncached": len(live),
+        "uncached": len(live), "errors": sum("error" in r for r in rows),
         "prompt_tokens": sum(r["prompt_tokens"] for r in rows), "completion_tokens": sum(r["completion_tokens"] for r in rows),
     }
 
@@ -147,7 +148,9 @@ def summary(rows: list[dict]) -> dict:
 
 
 def ask_all(name: str, articles: list, questions: list[dict], settings, cache: VectorCache, log: Log) -> list[dict]:
+    from qa.errors import ModelError
     from qa.library import Library
+    from qa.types import Answer
 
     with tempfile.TemporaryDirectory(prefix=f"qa-bench-llm-{name}-") as tmp:
         lib = Library(tmp, settings, embedder=CachedEmbedder(cache))
@@ -157,7 +160,12 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
             text = " ".join(q["question"].split())
             cached = lib.estimate_tokens(text, None, 3, 0) == 0  # every call of it already in the reply cache
             t = time.perf_counter()
-            ans = lib.ask(text)
+            try:
+                ans = lib.ask(text)
+            except ModelError as e:  # a timeout on one question is a wrong answer, not the end of the run
+                rows.append({**score(q, Answer(text, "", False, "llm"), time.perf_counter() - t, cached), "error": str(e)})
+                log(f"{name} {n}/{len(questions)} failed: {e}")
+                continue
             rows.append(score(q, ans, time.perf_counter() - t, cached))
             r = rows[-1]
             log(f"{name} {n}/{len(questions)} {r['seconds']:.1f}s {'right' if r['right'] else 'abstained' if r['abstained'] else 'wrong'}"

@@ -51,7 +51,7 @@ def markdown(rep: dict) -> str:
     for key, label, target in COLUMNS:
         cells = [_fmt(res[s].get(key)) + (f" (target {TARGETS[(s, key)]})" if (s, key) in TARGETS else "") for s in sets]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
-    for key in ("n", "answerable", "unanswerable", "uncached", "prompt_tokens", "completion_tokens"):
+    for key in ("n", "answerable", "unanswerable", "errors", "uncached", "prompt_tokens", "completion_tokens"):
         lines.append(f"| {key.replace('_', ' ')} | " + " | ".join(_fmt(res[s].get(key)) for s in sets) + " | |")
     if res.get("latency"):
         lines += ["", ("## Latency: streamed, no reply cache (targets: first token <= 8 s, answer <= 25 s, follow-up "
