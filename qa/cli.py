@@ -120,14 +120,30 @@ def docs(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens the page to the network.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; "
+                                                "0.0.0.0 opens the page to the network).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: $GRADIO_SERVER_PORT or 7860).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Start the web page (http://127.0.0.1:7860): ask, summarize, add and remove articles."""
     from qa.web.server import serve as start
 
     start(host, port, data_dir)
+
+
+@app.command("page-user")
+def page_user(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+    file: Annotated[Path, typer.Option("--file", help="The users file (what QA_PAGE_AUTH names).")],
+    editor: Annotated[bool, typer.Option("--editor", help="May add and delete on a read-only page.")] = False,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="Asked for when not given.")] = "",
+) -> None:
+    """Add or replace a user of the web page (a salted password hash in FILE; the password is never stored)."""
+    from qa.web.access import write_user
+
+    write_user(file, name, password, editor)
+    print(f"{'editor' if editor else 'user'} {name} written to {file}; start the page with QA_PAGE_AUTH={file}")
 
 
 @app.command("rm")

@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         "before anything is embedded, so that ingestion memory stays bounded."
     )
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")
+    page_auth: Path | None = Field(None, description="A users file (`qa page-user NAME --file FILE`): the page and "
+                                   "its API ask for a login. QA_PAGE_AUTH.")
+    page_readonly: bool = Field(False, description="Nobody may add or delete articles on the page, except the users "
+                                "the QA_PAGE_AUTH file marks `editor`. QA_PAGE_READONLY.")
+    server_name: str | None = Field(None, validation_alias=AliasChoices("GRADIO_SERVER_NAME", "QA_SERVER_NAME"),
+                                    description="Address the page listens on; --host wins. GRADIO_SERVER_NAME.")
+    server_port: int | None = Field(None, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "QA_SERVER_PORT"),
+                                    description="Port of the page; --port wins. GRADIO_SERVER_PORT.")
+    root_path: str | None = Field(None, validation_alias=AliasChoices("GRADIO_ROOT_PATH", "QA_ROOT_PATH"),
+                                  description="The page's path behind a proxy, e.g. /qa. GRADIO_ROOT_PATH.")
     page_urls: Literal["auto", "on", "off"] = Field(
         "auto", description="Whether the web page fetches URLs users give it; auto: only when it listens on loopback "
         "(a page open to a network would fetch internal addresses for whoever asks).")
@@ -99,7 +109,8 @@ class Settings(BaseSettings):
         description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
     )
     llm_timeout: float = Field(60.0, description="Seconds to wait for one model reply.")
-    llm_judge: bool = Field(False, description="Also ask the model whether each cited sentence supports its claim.")
+    llm_judge: bool = Field(True, description="Also ask the model, in one call per answer, whether each claim's cited "
+                            "sentences entail it; it can only lower a claim's label. QA_LLM_JUDGE.")
     llm_max_tokens: int = Field(1024, description="Most tokens the model may write in one reply.")
     llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
     llm_fallback: bool = Field(False, description="On a model failure, answer extractively (marked so) instead of failing.")

@@ -1,4 +1,4 @@
-"""Text, HTML, PDF (qa/pdf.py), JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
+"""Text, HTML, PDF, JSON/JSONL records and URLs -> Articles (clean text, title, source, date, content-hash id).
 
 Every failure is an InputError naming the file (and line) and what to do; nothing here touches the index.
 """

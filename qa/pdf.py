@@ -19,10 +19,11 @@ from qa.text import content_id
 from qa.types import Article
 
 RUNNING_ZONE = 2  # lines at the top and at the bottom of a page where running headers and footers sit
+RUNNING_GAP = 1.0  # and the gap, in their font size, that sets them apart from the text
 PARAGRAPH_GAP = 0.7  # a vertical gap wider than this many font sizes starts a new paragraph
 GUTTER_LINES = 0.2  # a gutter is crossed by at most this share of a page's lines (titles, full-width text)
 COLUMN_WORDS = 0.2  # and has at least this share of the page's words on each side
-_PAGE_NUMBER = re.compile(r"^\W*(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"^\W*(?:page\s*)?(?:\d+|[ivxlc]+)(?:\s*(?:of|/)\s*\d+)?\W*$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+(?:-\w+)*")
 _HYPHENATED = re.compile(r"(?P<head>\w+)-$")
@@ -80,7 +81,8 @@ def _read_words(raw: bytes, source: str) -> list[list[dict]]:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
             # gaps measured against the font size: a fixed tolerance glues words of small type together
             return [p.extract_words(x_tolerance_ratio=0.15, extra_attrs=["size"]) for p in pdf.pages]
-    except Exception as e:  # noqa: BLE001 -- pdfminer raises many kinds (PSEOF, PDFSyntaxError, KeyError, ...) on a broken file
+    # pdfminer raises many kinds on a broken file (PSEOF, PDFSyntaxError, KeyError, ...), pdfplumber wraps some
+    except Exception as e:  # noqa: BLE001
         cause = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
             raise InputError(
@@ -108,17 +110,27 @@ def _lines(words: list[dict], page: int) -> list[_Line]:
 
 
 def _drop_running(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Leave out running headers and footers: lines near the top or bottom of a page that repeat on most
-    pages, page numbers aside ("Page 2 of 9" and "Page 3 of 9" are one line), and bare page numbers."""
+    """Leave out running headers and footers: lines at the top or bottom of a page, set apart from the text
+    by a wide gap, that repeat in the same type size on most pages or on three at least (a chapter's
+    header), page numbers aside ("Page 2 of 9" and "Page 3 of 9" are one line); and bare page numbers.
+    The title on page 1, in larger type than the header that repeats it, stays."""
 
-    def key(line: _Line) -> str:
-        return _DIGITS.sub("#", " ".join(line.text.casefold().split()))
+    def key(line: _Line) -> tuple[str, int]:
+        return _DIGITS.sub("#", " ".join(line.text.casefold().split())), round(line.size)
 
-    zones = [page[:RUNNING_ZONE] + page[-RUNNING_ZONE:] for page in pages]
+    zones = [_edge(page) + _edge(page[::-1]) for page in pages]
     seen = Counter(k for zone in zones for k in {key(line) for line in zone})
-    running = {k for k, n in seen.items() if n >= 2 and 2 * n > len(pages)}
+    running = {k for k, n in seen.items() if n >= 3 or (n == 2 and 2 * n > len(pages))}
     dropped = {id(line) for zone in zones for line in zone if key(line) in running or _PAGE_NUMBER.match(line.text)}
     return [[line for line in page if id(line) not in dropped] for page in pages]
+
+
+def _edge(lines: list[_Line]) -> list[_Line]:
+    """The first lines, up to RUNNING_ZONE of them, when a wide gap parts them from the rest."""
+    for n, (a, b) in enumerate(zip(lines[:RUNNING_ZONE], lines[1 : RUNNING_ZONE + 1])):
+        if max(b.top - a.bottom, a.top - b.bottom) > RUNNING_GAP * a.size:
+            return lines[: n + 1]
+    return []
 
 
 def _reading_order(lines: list[_Line]) -> list[_Line]:

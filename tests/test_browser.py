@@ -141,3 +141,18 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path, r
         assert page.evaluate("window.pwned") is None
         assert dialogs == []
         page.close()
+
+
+def test_a_read_only_page_shows_no_way_to_add_or_delete(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    with app_server(tmp_path / "data", tmp_path / "server.log", QA_PAGE_READONLY="true") as url:
+        page = browser.new_page()
+        page.goto(url)
+        expect(page.locator("#question textarea")).to_be_visible(timeout=WAIT)
+        page.get_by_role("tab", name="Library").click()
+        expect(page.locator("#documents")).to_be_visible(timeout=WAIT)
+        expect(page.locator("#upload")).to_be_hidden(timeout=WAIT)
+        expect(page.locator("#delete")).to_be_hidden()
+        expect(page.locator("#add-example")).to_be_hidden()
+        page.close()

@@ -11,10 +11,10 @@ FLOW = [
     "types", "errors", "config", "memory", "text",
     "clean", "pdf", "ingest", "sentences", "chunking",
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
-    "citations", "verify", "question", "reader", "answer", "summarize",
+    "reader_parse", "structure", "citations", "verify", "question", "reader_spans", "reader", "reader_model", "answer", "summarize",
     "prompts", "llm", "chain", "local_weights", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
-    "web", "web.render", "web.handlers", "web.layout", "web.server", "cli",
+    "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
 ]
 
 

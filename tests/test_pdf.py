@@ -6,19 +6,25 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import REFERENCE, ROOT, UNESCO_Q
+from fake_openai import FakeOpenAI
 from reportlab.lib import pdfencrypt
+from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
 
 from qa import ingest, pdf, sentences
 from qa.config import Settings
 from qa.errors import InputError
+from qa.library import Library
 
 WIDTH, HEIGHT = A4
 TITLE = "Flood waters recede across the Valencia region"
@@ -102,8 +108,28 @@ def article_pdf() -> bytes:
     return buf.getvalue()
 
 
-def scan_pdf() -> bytes:
-    """A page that is only a picture of text, as a scanner makes it: no text layer."""
+def flowing_pdf(paragraphs: list[str]) -> bytes:
+    """Justified paragraphs laid out by reportlab's own engine in two columns, flowing from column to column
+    and page to page, with a header and a page number on every page."""
+
+    def running(c, doc):
+        c.setFont("Helvetica", 8)
+        c.drawString(72, HEIGHT - 40, HEADER)
+        c.drawRightString(WIDTH - 72, 30, str(doc.page))
+
+    style = getSampleStyleSheet()["BodyText"]
+    style.alignment = TA_JUSTIFY
+    width = (WIDTH - 144 - 18) / 2
+    frames = [Frame(72, 72, width, HEIGHT - 144), Frame(72 + width + 18, 72, width, HEIGHT - 144)]
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(buf, pagesize=A4, pageTemplates=[PageTemplate(frames=frames, onPage=running)])
+    doc.build([Paragraph(p, style) for p in paragraphs])
+    return buf.getvalue()
+
+
+def scan_pdf(text_page: bool = False) -> bytes:
+    """A page that is only a picture of text, as a scanner makes it: no text layer; after a page of text
+    when text_page is set."""
     from PIL import Image, ImageDraw
 
     img = Image.new("L", (600, 200), 255)
@@ -112,6 +138,9 @@ def scan_pdf() -> bytes:
     img.save(png, format="PNG")
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
+    if text_page:
+        _lines(c, PAGE2, HEIGHT - 90)
+        c.showPage()
     c.drawImage(ImageReader(io.BytesIO(png.getvalue())), 72, HEIGHT - 300, 450, 150)
     c.showPage()
     c.save()
@@ -163,6 +192,18 @@ def test_page_map_gives_each_sentence_its_page(article):
     assert [p for t, p in pages.items() if t.startswith("Flood waters began")] == [1]
 
 
+def test_columns_laid_out_by_a_layout_engine_keep_every_paragraph_whole():
+    paragraphs = [
+        f"Day {i}: " + " ".join(f"On day {i} the council heard report {j} on the flooded bridges." for j in range(6))
+        for i in range(24)
+    ]
+    article = pdf.from_pdf(flowing_pdf(paragraphs), "flowing.pdf")
+    assert article.text.split("\n\n") == paragraphs
+    assert len(article.pages) == 2 and HEADER not in article.text
+    second = article.pages[1]
+    assert 0 < second < len(article.text) and pdf.page_of(article.pages, len(article.text) - 1) == 2
+
+
 def test_page_of_on_edges():
     assert [pdf.page_of((0, 10, 10, 30), o) for o in (0, 9, 10, 29, 30, 99)] == [1, 1, 3, 3, 4, 4]
 
@@ -170,6 +211,12 @@ def test_page_of_on_edges():
 def test_scanned_pdf_is_refused_in_one_line(tmp_path):
     msg = _error(tmp_path, "scan.pdf", scan_pdf())
     assert "no text layer (a scan?)" in msg and "OCR" in msg and "scan.pdf" in msg
+
+
+def test_scanned_page_after_a_page_of_text_is_left_out():
+    article = pdf.from_pdf(scan_pdf(text_page=True), "mixed.pdf")
+    assert article.text.startswith("Emergency services said") and "aid package" in article.text
+    assert article.pages == (0, len(article.text))  # the scanned page adds no text
 
 
 def test_encrypted_pdf_is_refused_in_one_line(tmp_path):
@@ -228,3 +275,34 @@ def test_ingest_and_ask_cite_the_page(tmp_path):
     assert {c["page"] for c in data["candidates"]} <= {1, 2, 3}
     docs = json.loads(_qa("docs", "--json", data_dir=tmp_path / "data").stdout)
     assert docs[0]["title"] == TITLE and len(docs[0]["pages"]) == 3
+
+
+def test_pages_in_citations_of_both_modes_and_none_for_other_articles(tmp_path):
+    path = tmp_path / "courier.pdf"
+    path.write_bytes(article_pdf())
+    lib = Library(tmp_path / "data")
+    assert len(lib.ingest([path, REFERENCE]).added) == 2
+    assert lib.ask(UNESCO_Q).citations[0].page is None  # a text file has no pages
+    summary = lib.summarize([d.doc_id for d in lib.documents() if d.pages], sentences=3)
+    source = {1: " ".join(LEFT + RIGHT), 2: " ".join(PAGE2), 3: " ".join(PAGE3)}  # what was drawn on each page
+    assert all(" ".join(c.text.split()[:3]) in source[c.page] for c in summary.citations)
+    assert len({c.page for c in summary.citations}) > 1
+    with FakeOpenAI() as server:
+        key = os.environ["OPENAI_API_KEY"]
+        settings = Settings(data_dir=tmp_path / "data", mode="llm", model="test-model", openai_base_url=server.url,
+                            openai_api_key=key, llm_retries=1)
+        llm = Library(settings=settings)
+        for stream in (False, True):
+            server.reply(lambda b: _claim_on(b, "nine hundred maps", stream), stream_chunks=3 if stream else 0)
+            ans = list(llm.ask_stream(MAPS_Q))[-1]["answer"] if stream else llm.ask(MAPS_Q)
+            assert ans.mode == "llm" and [c.page for c in ans.citations] == [3]
+
+
+def _claim_on(body: dict, fragment: str, text_form: bool) -> str:
+    """The scripted model's reply: one claim citing the evidence key of the sentence holding `fragment`."""
+    user = body["messages"][-1]["content"]
+    key = next(k for k, line in re.findall(r"^\[(S\d+)\] (.*)$", user, re.M) if fragment in line)
+    claim = "The archive lost about nine hundred maps."
+    return (
+        f"{claim} [{key}]" if text_form else json.dumps({"abstain": False, "claims": [{"text": claim, "keys": [key]}]})
+    )

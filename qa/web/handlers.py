@@ -14,6 +14,7 @@ from qa import ingest
 from qa.errors import EmptyLibraryError, InputError, QAError
 from qa.library import Library
 from qa.types import IngestReport
+from qa.web.access import Access
 from qa.web.render import article_html, draft_html, esc, mode_label, report_html, summary_html, transcript_html
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "palmyra.txt"
@@ -44,10 +45,11 @@ def _tracker(progress):
 
 
 class Page:
-    def __init__(self, lib: Library, fetch_urls: bool = True):
+    def __init__(self, lib: Library, fetch_urls: bool = True, access: Access | None = None):
         self.lib = lib
         self.settings = lib.settings
         self.fetch_urls = fetch_urls  # off when the page is open to a network (QA_PAGE_URLS)
+        self.access = access or Access()  # who may log in, who may add and delete (QA_PAGE_AUTH, QA_PAGE_READONLY)
 
     def _may_fetch(self) -> None:
         if not self.fetch_urls:
@@ -136,16 +138,19 @@ class Page:
     # the library
 
     @_shown
-    def add_files(self, paths: list[str] | None, progress=gr.Progress()):
+    def add_files(self, paths: list[str] | None, request: gr.Request = None, progress=gr.Progress()):
+        self.access.check_write(_user(request))
         return self._added(self._read_files(paths or [], progress))
 
     @_shown
-    def add_text(self, text: str, title: str, progress=gr.Progress()):
+    def add_text(self, text: str, title: str, request: gr.Request = None, progress=gr.Progress()):
+        self.access.check_write(_user(request))
         article = ingest.from_text(text or "", source="pasted", title=(title or "").strip())
         return self._added(self.lib.ingest([article], progress=_tracker(progress)))
 
     @_shown
-    def add_urls(self, urls: str, progress=gr.Progress()):
+    def add_urls(self, urls: str, request: gr.Request = None, progress=gr.Progress()):
+        self.access.check_write(_user(request))
         found = [u for u in (urls or "").split() if u]
         if not found or not all(ingest.is_url(u) for u in found):
             raise gr.Error("Give one or more http(s) URLs, separated by spaces or new lines.")
@@ -153,7 +158,8 @@ class Page:
         return self._added(self.lib.ingest(found, progress=_tracker(progress)))
 
     @_shown
-    def add_example(self, progress=gr.Progress()):
+    def add_example(self, request: gr.Request = None, progress=gr.Progress()):
+        self.access.check_write(_user(request))
         return self._added(self._read_files([str(EXAMPLE)], progress))
 
     def _read_files(self, paths: list[str], progress) -> IngestReport:
@@ -176,11 +182,17 @@ class Page:
         return (report_html(report), *self.library_view())
 
     @_shown
-    def remove(self, doc_id: str | None):
+    def remove(self, doc_id: str | None, request: gr.Request = None):
+        self.access.check_write(_user(request))
         if not doc_id:
             raise gr.Error("Pick an article to delete.")
         info = self.lib.remove(doc_id)
         return (f"Deleted: {esc(info.title)}", *self.library_view())
+
+    def write_controls(self, request: gr.Request = None):
+        """The adding and deleting controls, shown only to a visitor who may use them."""
+        may = self.access.may_write(_user(request))
+        return gr.update(visible=may), gr.update(visible=may), gr.update(visible=may)
 
     def library_view(self):
         """Outputs after any change: the table, the three article pickers, the empty-library offer."""
@@ -203,9 +215,10 @@ class Page:
         return self.lib.summarize(doc_ids or None, _within(sentences, 1, 50, "sentences")).to_dict()
 
     @_shown
-    def api_ingest(self, files: list[str] | None, urls: str, text: str, title: str):
+    def api_ingest(self, files: list[str] | None, urls: str, text: str, title: str, request: gr.Request = None):
         """Add uploaded files, http(s) URLs (space-separated) and a pasted text; returns what `qa ingest
         --json` prints. Anything else in `urls` is refused: a script must not make the server read its own files."""
+        self.access.check_write(_user(request))
         report = self._read_files(files or [], lambda *a, **k: None)
         links = (urls or "").split()
         report.failed += [(u, f"{u}: not an http(s) URL") for u in links if not ingest.is_url(u)]
@@ -216,6 +229,10 @@ class Page:
             article = ingest.from_text(text, source="pasted", title=(title or "").strip())
             report = _merged(report, self.lib.ingest([article]))
         return report.to_dict()
+
+
+def _user(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None
 
 
 def _within(n: int, low: int, high: int, name: str) -> int:

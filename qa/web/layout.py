@@ -9,6 +9,7 @@ import gradio as gr
 
 from qa import ingest
 from qa.library import Library
+from qa.web.access import Access
 from qa.web.handlers import Page
 from qa.web.render import EMPTY_VIEW, esc, mode_label, transcript_html
 
@@ -23,9 +24,9 @@ def static(name: str) -> str:
     return (resources.files("qa.web") / "static" / name).read_text(encoding="utf-8")
 
 
-def build(lib: Library, fetch_urls: bool = True) -> gr.Blocks:
+def build(lib: Library, fetch_urls: bool = True, access: Access | None = None) -> gr.Blocks:
     """The page over one Library (shared by every visitor; it has its own locks)."""
-    page = Page(lib, fetch_urls)
+    page = Page(lib, fetch_urls, access)
     with gr.Blocks(title="qa: cited answers from news articles", analytics_enabled=False,
                    delete_cache=(3600, 86400)) as demo:
         _api(page)  # first, so the endpoints get their plain names
@@ -46,6 +47,7 @@ def build(lib: Library, fetch_urls: bool = True) -> gr.Blocks:
         _library_events(page, library, [library.status, *pickers], article)
         example.click(page.add_example, outputs=[library.status, *pickers], **UI, **WRITE)
         demo.load(page.library_view, outputs=pickers, **UI)
+        demo.load(page.write_controls, outputs=[library.writes, library.delete, example], **UI)
     return demo
 
 
@@ -90,24 +92,25 @@ def _summarize_events(page: Page, c: SimpleNamespace, article) -> None:
 
 def _library_tab() -> SimpleNamespace:
     with gr.Tab("Library", id="library-tab"):
-        upload = gr.File(label=f"Upload articles ({' '.join(FILE_TYPES)})", file_count="multiple",
-                         file_types=FILE_TYPES, type="filepath", elem_id="upload")
-        with gr.Accordion("Paste text", open=False):
-            title = gr.Textbox(label="Title (optional)", max_length=300)
-            text = gr.Textbox(label="Article text", lines=8, max_length=2_000_000)
-            add_text = gr.Button("Add text")
-        with gr.Accordion("From URLs", open=False):
-            urls = gr.Textbox(label="http(s) URLs, one per line", lines=2)
-            add_urls = gr.Button("Fetch and add")
+        with gr.Column(elem_id="writes") as writes:  # hidden from visitors who may not add (read-only pages)
+            upload = gr.File(label=f"Upload articles ({' '.join(FILE_TYPES)})", file_count="multiple",
+                             file_types=FILE_TYPES, type="filepath", elem_id="upload")
+            with gr.Accordion("Paste text", open=False):
+                title = gr.Textbox(label="Title (optional)", max_length=300)
+                text = gr.Textbox(label="Article text", lines=8, max_length=2_000_000)
+                add_text = gr.Button("Add text")
+            with gr.Accordion("From URLs", open=False):
+                urls = gr.Textbox(label="http(s) URLs, one per line", lines=2)
+                add_urls = gr.Button("Fetch and add")
         status = gr.HTML(elem_id="ingest-status")
         table = gr.Dataframe(headers=TABLE_HEADERS, datatype=["str", "str", "str", "number", "str"],
                              interactive=False, wrap=True, elem_id="documents")
         with gr.Row():
             pick = gr.Dropdown(label="Article", scale=4, elem_id="pick")
             show = gr.Button("Show", scale=1)
-            delete = gr.Button("Delete", variant="stop", scale=1)
-    return SimpleNamespace(upload=upload, title=title, text=text, add_text=add_text, urls=urls, add_urls=add_urls,
-                           status=status, table=table, pick=pick, show=show, delete=delete)
+            delete = gr.Button("Delete", variant="stop", scale=1, elem_id="delete")
+    return SimpleNamespace(writes=writes, upload=upload, title=title, text=text, add_text=add_text, urls=urls,
+                           add_urls=add_urls, status=status, table=table, pick=pick, show=show, delete=delete)
 
 
 def _library_events(page: Page, c: SimpleNamespace, changed: list, article) -> None:
