@@ -12,7 +12,7 @@ FLOW = [
     "clean", "pdf", "ingest", "sentences", "chunking",
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
     "reader_parse", "structure", "citations", "verify", "classic", "question", "reader_spans", "reader", "reader_model", "answer", "summarize",
-    "prompts", "llm", "chain", "local_model", "pipeline",
+    "prompts", "llm", "chain", "local_weights", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
 ]
