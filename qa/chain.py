@@ -112,12 +112,12 @@ class ModelPath:
             return {**state, "reply": Reply(ABSTAIN)}
         return {**state, "reply": self._complete(lambda form: self._messages(state, form))}
 
-    def _complete(self, messages, schema: dict = cite.SCHEMA, forms=(cite.JSON_FORMAT, cite.TEXT_FORMAT)) -> Reply:
+    def _complete(self, messages) -> Reply:
         """Structured output (JSON schema) first; the plain-text form where the server refuses it."""
         try:
-            return self.model.complete(messages(forms[0]), schema=schema)
+            return self.model.complete(messages(cite.JSON_FORMAT), schema=cite.SCHEMA)
         except StructuredUnsupported:
-            return self.model.complete(messages(forms[1]))
+            return self.model.complete(messages(cite.TEXT_FORMAT))
 
     def _finish(self, state: dict, k: int) -> Answer:
         reply, ev, question = state["reply"], state["evidence"], state["question"]
@@ -159,25 +159,17 @@ class ModelPath:
         return rc, label, score, [keys[i] for i in picked]
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:
-        """One call for the whole answer: each claim that stands, with its chosen sentences; a claim the judge
-        does not call entailed (or leaves out) becomes unsupported."""
-        asked = [n for n, (_, label, _, used) in enumerate(checked) if label != verify.UNSUPPORTED and used]
-        if not asked:
-            return checked
-        lines = []
-        for i, n in enumerate(asked, 1):
-            rc, _, _, used = checked[n]
-            lines.append(f"Claim {i}: {' '.join(rc.text.split())}")
-            lines += [f"  - {' '.join(ev.hits[k].sentence.text.split())}" for k in used]
-        fence = cite.Evidence.of([]).fence
-        reply = self._complete(lambda form: self.prompts["judge"].messages(fence=fence, claims="\n".join(lines),
-                                                                            format=form), schema=cite.JUDGE_SCHEMA,
-                               forms=(cite.JUDGE_JSON, cite.JUDGE_TEXT))
-        verdicts = cite.parse_verdicts(reply.text, len(asked))
+        """The model's verdict on each claim that stands, with its chosen sentences, one short call per claim (a
+        small model judges one claim reliably, a list of them not); a claim it does not answer "yes" becomes
+        unsupported."""
         out = list(checked)
-        for n, entailed in zip(asked, verdicts):
-            if not entailed:
-                rc, _, score, _ = checked[n]
+        for n, (rc, label, score, used) in enumerate(checked):
+            if label == verify.UNSUPPORTED or not used:
+                continue
+            evidence = "\n".join(f"- {' '.join(ev.hits[k].sentence.text.split())}" for k in used)
+            reply = self.model.complete(self.prompts["judge"].messages(
+                fence=cite.Evidence.of([]).fence, claim=" ".join(rc.text.split()), evidence=evidence))
+            if not cite.says_yes(reply.text):
                 out[n] = (rc, verify.UNSUPPORTED, score, [])
         return out
 
