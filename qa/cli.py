@@ -19,6 +19,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Form = Annotated[Optional[str], typer.Option("--format", help="text, markdown (numbered sources: quote, title, source, "
+                                             "date, url, sentence id) or json (= --json).")]
+FORMATS = ("text", "markdown", "json")
 
 
 def _library(data_dir: Path | None, preload: bool = False):
@@ -57,28 +60,43 @@ def ask(
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Candidate sentences to show.")] = 5,
     stream: Annotated[bool, typer.Option("--stream", help="Print the model's words as they come.")] = False,
+    previous: Annotated[Optional[list[str]], typer.Option("--previous", help="An earlier question this one follows "
+                                                          "up (repeatable, oldest first).")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    form: Form = None,
 ) -> None:
     """Answer a question from the articles, citing the sentences used."""
-    lib = _library(data_dir, preload=True)
-    if stream and not as_json:
-        ans = _stream(lib, question, k, doc or None)
+    form, lib = _form(form, as_json), _library(data_dir, preload=True)
+    history = [{"question": q} for q in previous or []]
+    if stream and form == "text":
+        ans = _stream(lib, question, k, doc or None, history)
     else:
-        ans = lib.ask(question, k=k, doc_ids=doc or None)
-    if as_json:
+        ans = lib.ask(question, k=k, doc_ids=doc or None, history=history)
+    if form == "json":
         print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
         return
     if ans.note and not ans.abstained:
         print(f"({ans.note})", file=sys.stderr)
-    print(printing.answer_text(ans))
+    if form == "markdown":
+        docs = {c.doc_id: lib.document(c.doc_id) for c in [*ans.citations, *ans.candidates]}
+        print(printing.answer_markdown(ans, docs), end="")
+    else:
+        print(printing.answer_text(ans))
 
 
-def _stream(lib, question: str, k: int, doc_ids):
+def _form(form: str | None, as_json: bool) -> str:
+    """--format's value (--json is its alias); a usage error (exit 2) for an unknown one."""
+    if form not in (None, *FORMATS) or (as_json and form not in (None, "json")):
+        raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)} (--json is --format json).")
+    return form or ("json" if as_json else "text")
+
+
+def _stream(lib, question: str, k: int, doc_ids, history: list[dict]):
     """Print the model's words as they arrive, each citation as it appears; return the final Answer
     (the same as without streaming), which is then printed checked, claim by claim."""
     ans = None
-    for event in lib.ask_stream(question, k=k, doc_ids=doc_ids):
+    for event in lib.ask_stream(question, k=k, doc_ids=doc_ids, history=history):
         if event["type"] == "token":
             print(event["text"], end="", flush=True)
         elif event["type"] == "citation":
@@ -96,13 +114,17 @@ def summarize(
     sentences: Annotated[int, typer.Option("--sentences", "-n", min=1, max=50, help="Sentences in the summary.")] = 5,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    form: Form = None,
 ) -> None:
     """Summarize one or more articles with cited sentences."""
-    summary = _library(data_dir).summarize(doc_ids or None, sentences=sentences)
-    if as_json:
+    form, lib = _form(form, as_json), _library(data_dir)
+    summary = lib.summarize(doc_ids or None, sentences=sentences)
+    if form == "json":
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
-        return
-    print(printing.summary_text(summary))
+    elif form == "markdown":
+        print(printing.summary_markdown(summary, {d: lib.document(d) for d in summary.doc_ids}), end="")
+    else:
+        print(printing.summary_text(summary))
 
 
 @app.command()

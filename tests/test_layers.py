@@ -11,7 +11,7 @@ FLOW = [
     "types", "errors", "config", "memory", "text",
     "clean", "pdf", "ingest", "sentences", "chunking",
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
-    "citations", "verify", "question", "reader", "answer", "summarize",
+    "citations", "verify", "question", "followup", "reader", "answer", "summarize",
     "prompts", "llm", "chain", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
