@@ -115,3 +115,12 @@ def test_a_failed_rewrite_falls_back_to_the_offline_one(lib, model):
     ans = fallback.ask(WHO, history=[{"question": FIGHTERS_Q, "answer": "400"}])
     assert ans.mode == "extractive" and "model failed" in ans.note
     assert ans.asked_as == f"{WHO} (ISIS fighters died battle Palmyra)"
+
+
+def test_qa_ask_previous_shows_what_it_was_asked_as(tmp_path):
+    from conftest import REFERENCE, run_qa
+
+    assert run_qa("ingest", REFERENCE, QA_DATA_DIR=tmp_path).returncode == 0
+    out = run_qa("ask", WHO, "--previous", FIGHTERS_Q, QA_DATA_DIR=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"(asked as: {WHO} (ISIS fighters died battle Palmyra))\n") and "Abdulrahman" in out.stdout

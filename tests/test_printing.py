@@ -87,3 +87,15 @@ def test_qa_summarize_format_markdown_and_a_wrong_format(library):
     assert [ln[:3] for ln in out.stdout.split("Sources:\n\n")[1].splitlines()] == ["1. ", "2. "]
     wrong = run_qa("summarize", "--format", "html", QA_DATA_DIR=library)
     assert wrong.returncode == 2 and "--format is one of text, markdown, json" in wrong.stderr
+
+
+def test_readme_markdown_example_is_what_the_code_prints(palmyra):
+    """README's Markdown block, for the reference article ingested as `examples/palmyra.txt`."""
+    from dataclasses import replace
+
+    from conftest import ROOT
+
+    shown = (ROOT / "README.md").read_text().split("### Markdown", 1)[1].split("```\n", 2)[1]
+    ans = palmyra.ask(FIGHTERS_Q)
+    docs = {c.doc_id: replace(palmyra.document(c.doc_id), source="examples/palmyra.txt") for c in ans.citations}
+    assert printing.answer_markdown(ans, docs) == shown
