@@ -18,7 +18,7 @@ from qa.embeddings import Embedder
 from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
 from qa.retrieve import Retriever
 from qa.store import Store
-from qa.text import count_tokens
+from qa.text import count_tokens, tokenize
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
@@ -110,12 +110,12 @@ class ModelPath:
             return {**state, "reply": Reply(ABSTAIN)}
         return {**state, "reply": self._complete(lambda form: self._messages(state, form))}
 
-    def _complete(self, messages) -> Reply:
+    def _complete(self, messages, schema: dict = cite.SCHEMA, forms=(cite.JSON_FORMAT, cite.TEXT_FORMAT)) -> Reply:
         """Structured output (JSON schema) first; the plain-text form where the server refuses it."""
         try:
-            return self.model.complete(messages(cite.JSON_FORMAT), schema=cite.SCHEMA)
+            return self.model.complete(messages(forms[0]), schema=schema)
         except StructuredUnsupported:
-            return self.model.complete(messages(cite.TEXT_FORMAT))
+            return self.model.complete(messages(forms[1]))
 
     def _finish(self, state: dict, k: int) -> Answer:
         reply, ev, question = state["reply"], state["evidence"], state["question"]
@@ -132,35 +132,52 @@ class ModelPath:
                       candidates=citations(rest, start=len(used) + 1), model=self.model.name, usage=usage)
 
     def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence) -> tuple[list[Claim], dict[int, Hit]]:
-        """Claims with markers for their checked citations; (marker -> sentence) of those cited."""
+        """Claims with markers for the sentences chosen to support them; (marker -> sentence) of those cited. The
+        model's keys are a hint: each claim cites the smallest set of evidence sentences that supports it
+        (verify.choose), checked offline, then by the model as a judge (QA_LLM_JUDGE), which can only lower a label.
+        A key that was never in the evidence means the model invented its source: that claim is unsupported."""
+        checked = [self._choose(rc, ev) for rc in raw]
+        if self.settings.llm_judge:
+            checked = self._judged(checked, ev)
         markers: dict[str, int] = {}
         claims = []
-        for rc in raw:
-            label, score, keys = self._check(rc, ev)
-            if label == verify.UNSUPPORTED:
-                claims.append(Claim(rc.text, [], label, score))  # never shown as cited
-                continue
-            claims.append(Claim(rc.text, [markers.setdefault(key, len(markers) + 1) for key in keys], label, score))
+        for rc, label, score, used in checked:
+            cited = [markers.setdefault(key, len(markers) + 1) for key in used] if label != verify.UNSUPPORTED else []
+            claims.append(Claim(rc.text, cited, label, score))  # an unsupported claim is never shown as cited
         return claims, {m: ev.hits[key] for key, m in markers.items()}
 
-    def _check(self, rc: cite.RawClaim, ev: cite.Evidence) -> tuple[str, float, list[str]]:
-        valid = [key for key in rc.keys if key in ev.hits]
-        if not valid or len(valid) < len(rc.keys):  # no key, or an invented one: not to be trusted
-            return verify.UNSUPPORTED, 0.0, []
-        texts = [ev.hits[key].sentence.text for key in valid]
+    def _choose(self, rc: cite.RawClaim, ev: cite.Evidence) -> tuple[cite.RawClaim, str, float, list[str]]:
+        if any(key not in ev.hits for key in rc.keys) or not ev.hits:
+            return rc, verify.UNSUPPORTED, 0.0, []
+        keys = _candidates(rc, ev)
+        texts = [ev.hits[k].sentence.text for k in keys]
         vecs = self.embedder.embed([rc.text, *texts])  # (1 + n, dim)
-        label, score = verify.check(rc.text, texts, similarity=float((vecs[1:] @ vecs[0]).max()))
-        if self.settings.llm_judge and label != verify.UNSUPPORTED:
-            label = verify.stricter(label, self._judge(rc.text, texts))
-        return label, score, valid
+        sims = [float(s) for s in vecs[1:] @ vecs[0]]
+        picked, label, score = verify.choose(rc.text, texts, sims, [keys.index(k) for k in rc.keys])
+        return rc, label, score, [keys[i] for i in picked]
 
-    def _judge(self, claim: str, texts: list[str]) -> str:
-        """The model's verdict on one claim; anything but a clear label counts as unsupported."""
+    def _judged(self, checked: list, ev: cite.Evidence) -> list:
+        """One call for the whole answer: each claim that stands, with its chosen sentences; a claim the judge
+        does not call entailed (or leaves out) becomes unsupported."""
+        asked = [n for n, (_, label, _, used) in enumerate(checked) if label != verify.UNSUPPORTED and used]
+        if not asked:
+            return checked
+        lines = []
+        for i, n in enumerate(asked, 1):
+            rc, _, _, used = checked[n]
+            lines.append(f"Claim {i}: {' '.join(rc.text.split())}")
+            lines += [f"  - {' '.join(ev.hits[k].sentence.text.split())}" for k in used]
         fence = cite.Evidence.of([]).fence
-        reply = self.model.complete(self.prompts["verification"].messages(
-            fence=fence, claim=" ".join(claim.split()), evidence="\n".join(f"- {' '.join(t.split())}" for t in texts)))
-        word = (reply.text.strip().split() or [""])[0].strip(".,:;!\"'*").casefold()
-        return word if word in (verify.SUPPORTED, verify.PARTIAL, verify.UNSUPPORTED) else verify.UNSUPPORTED
+        reply = self._complete(lambda form: self.prompts["judge"].messages(fence=fence, claims="\n".join(lines),
+                                                                            format=form), schema=cite.JUDGE_SCHEMA,
+                               forms=(cite.JUDGE_JSON, cite.JUDGE_TEXT))
+        verdicts = cite.parse_verdicts(reply.text, len(asked))
+        out = list(checked)
+        for n, entailed in zip(asked, verdicts):
+            if not entailed:
+                rc, _, score, _ = checked[n]
+                out[n] = (rc, verify.UNSUPPORTED, score, [])
+        return out
 
     def planned_calls(self, question: str | None, doc_ids: list[str] | None, n: int) -> list[list[tuple[str, str]]]:
         """The prompts a question or a summary would send (the reduce step's roughly), for estimates."""
@@ -225,6 +242,15 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
+
+
+def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:
+    """The evidence keys a claim's support is chosen among: the model's own, then those sharing the most words
+    with the claim (a summary's evidence can be a whole library; only these few are embedded)."""
+    words = set(tokenize([rc.text])[0])
+    shared = {k: len(words & set(tokenize([h.sentence.text])[0])) for k, h in ev.hits.items()}
+    ranked = sorted((k for k in ev.hits if k not in rc.keys), key=lambda k: -shared[k])
+    return [*rc.keys, *ranked[: verify.POOL]]
 
 
 def _usage(u: Usage) -> dict:

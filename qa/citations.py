@@ -122,3 +122,24 @@ def _is_abstain(text: str) -> bool:
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
+
+
+# the judge's reply: one verdict per claim, in order
+JUDGE_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["verdicts"],
+    "properties": {"verdicts": {"type": "array", "items": {"type": "string", "enum": ["entailed", "not_entailed"]}}},
+}
+JUDGE_JSON = 'Reply with JSON only: {"verdicts": ["entailed" or "not_entailed", one per claim, in order]}.'
+JUDGE_TEXT = "Reply with one line per claim: its number, a colon, and entailed or not_entailed."
+_VERDICT = re.compile(r"\bnot[ _-]?entailed\b|\bentailed\b", re.IGNORECASE)
+
+
+def parse_verdicts(output: str, n: int) -> list[bool]:
+    """n verdicts (True: entailed) from either form; anything missing or unclear counts as not entailed."""
+    data = _json((output or "").strip())
+    if isinstance(data, dict) and isinstance(data.get("verdicts"), list):
+        found = [v if isinstance(v, str) else "" for v in data["verdicts"]]
+    else:
+        found = _VERDICT.findall(output or "")
+    said = [v.strip().casefold() == "entailed" for v in found[:n]]
+    return said + [False] * (n - len(said))

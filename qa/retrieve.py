@@ -100,8 +100,13 @@ class Retriever:
         sents, vecs = self.store.get_sentences(best, vectors=True)
         sims = vecs @ qvec  # (n,)
         bm25 = dict(kw)
+        # the sentence before each hit: the reader resolves "it" and "he" with it
+        prev_ids = [f"{s.doc_id}:{s.n - 1}" for s in sents if s.n > 0]
+        prev = self.store.get_sentences(prev_ids)[0] if prev_ids else []
+        before = {p.id: p.text for p in prev}
         hits = [
-            Hit(s, fused[s.id], float(sim), bm25.get(s.id, 0.0), self.docs[s.doc_id].title, self.docs[s.doc_id].url)
+            Hit(s, fused[s.id], float(sim), bm25.get(s.id, 0.0), self.docs[s.doc_id].title, self.docs[s.doc_id].url,
+                before.get(f"{s.doc_id}:{s.n - 1}", ""))
             for s, sim in zip(sents, sims)
         ]
         return sorted(hits, key=lambda h: -h.score)

@@ -53,6 +53,7 @@ class Hit:
     keyword: float  # BM25 score, 0 when not among the keyword hits
     title: str = ""
     url: str = ""
+    before: str = ""  # the previous sentence of the same article ("" for the first): what "it" or "he" refers to
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Claim:
     citations: list[int]
     support: str  # "supported" | "partial" | "unsupported"
     score: float = 1.0
+    probability: float | None = None  # the extractive reader's P(the cited sentence answers the question)
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Answer:
     model: str = ""  # the chat model's name in llm mode
     usage: dict | None = None  # {"prompt_tokens", "completion_tokens", "cost_usd"} when a model ran
     note: str = ""  # e.g. why an extractive answer stands in for a failed model call
+    probability: float | None = None  # extractive: P(the best candidate answers), also when it abstains
     asked_as: str = ""  # a follow-up as it was asked, standalone (from the history); "" when asked as it is
 
     def to_dict(self) -> dict:

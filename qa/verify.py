@@ -30,6 +30,10 @@ _INSTRUCTION = re.compile(
 
 
 
+POOL = 8  # evidence sentences a claim's support is chosen among: the model's keys, then the closest others
+_RANK = {UNSUPPORTED: 0, PARTIAL: 1, SUPPORTED: 2}
+
+
 def stricter(a: str, b: str) -> str:
     """The less supportive of two labels: a claim is shown as supported only when both checks agree."""
     order = [UNSUPPORTED, PARTIAL, SUPPORTED]
@@ -67,3 +71,49 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
     if missing_names or covered < 0.8:
         return PARTIAL, round(score, 3)
     return SUPPORTED, round(score, 3)
+
+
+def choose(claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3) -> tuple[list[int], str, float]:
+    """The smallest set of evidence sentences that supports a claim, with its label and score. The model's keys
+    (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
+    of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
+    each covers claim words the chosen ones lack, up to `most`. Never the whole evidence."""
+    usable = [i for i in range(len(texts)) if not is_instruction(texts[i])]
+    order = [i for i in dict.fromkeys(hinted) if i in usable]
+    order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])
+    order = order[:POOL]
+    best: tuple[str, float, list[int]] = (UNSUPPORTED, 0.0, [])
+    for i in order:
+        label, score = check(claim, [texts[i]], sims[i])
+        if label == SUPPORTED:
+            return [i], label, score
+        if (_RANK[label], score) > (_RANK[best[0]], best[1]):
+            best = (label, score, [i])
+    if not best[2]:
+        return [], UNSUPPORTED, 0.0
+    return _cover(claim, texts, sims, order, best, most)
+
+
+def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], best, most: int):
+    """Greedy set cover of the claim's words, numbers and names, from the best single sentence on."""
+    wanted = _units(claim)
+    chosen, covered = list(best[2]), _units(texts[best[2][0]]) & wanted
+    label, score = best[0], best[1]
+    while len(chosen) < most:
+        gain, pick = max(((len((_units(texts[i]) & wanted) - covered), i) for i in order if i not in chosen), default=(0, -1))
+        if gain == 0:
+            break
+        trial = [*chosen, pick]
+        new_label, new_score = check(claim, [texts[j] for j in trial], max(sims[j] for j in trial))
+        if (_RANK[new_label], new_score) <= (_RANK[label], score):
+            break  # the sentence adds words but no support
+        chosen, label, score = trial, new_label, new_score
+        covered |= _units(texts[pick]) & wanted
+        if label == SUPPORTED:
+            break
+    return (chosen, label, score) if label != UNSUPPORTED else ([], UNSUPPORTED, score)
+
+
+def _units(text: str) -> set[str]:
+    """What a claim asserts, as comparable pieces: its content words (stemmed) and its numbers."""
+    return set(tokenize([text])[0]) | {n.replace(",", "") for n in _NUMBER.findall(text)}

@@ -33,6 +33,7 @@ if not os.environ.get("OPENAI_API_KEY", "").startswith("sk-test-"):  # never a r
 SWEEP_KEY = os.environ["OPENAI_API_KEY"]
 # With a key set, QA_MODE=auto would take the model path; tests that want a model say so themselves.
 os.environ["QA_MODE"] = "extractive"
+os.environ["QA_LLM_JUDGE"] = "false"  # scripted model servers answer the questions; judge tests turn it on
 os.environ.pop("OPENAI_BASE_URL", None)
 HIDDEN = "[the test API key]"
 
@@ -123,7 +124,7 @@ def app_server(data_dir, log_path, args=None, port=None, **env):
     """`python app.py` in a new process (default: `--port` a free loopback port); yields its URL once the page
     answers. `args` replace the default arguments; `port` is then where the page is expected."""
     port = port or free_port()
-    env = qa_env(QA_DATA_DIR=data_dir, QA_MODE="extractive", **env)
+    env = qa_env(**{"QA_DATA_DIR": data_dir, "QA_MODE": "extractive", **env})
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *(args if args is not None else ["--port", str(port)])],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

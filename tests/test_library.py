@@ -168,12 +168,12 @@ def test_index_built_with_another_embedding_is_refused(tmp_path):
 
 
 def test_model_file_checksum_is_verified(tmp_path):
-    from qa.embeddings import _check
+    from qa.embeddings import check_file
 
     f = tmp_path / "model.onnx"
     f.write_bytes(b"not the model")
     with pytest.raises(ModelFileError, match="checksum"):
-        _check(f, "0" * 64, "reinstall")
+        check_file(f, "0" * 64, "reinstall")
 
 
 def test_embeddings_are_unit_vectors_and_rank_the_right_sentence(palmyra):

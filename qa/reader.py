@@ -1,0 +1,161 @@
+"""Question + evidence sentences -> candidate answers with the features the answerability model reads:
+per sentence (how much of the question it covers, its focus and relation, the names, cosine, BM25, rank,
+its context) and per short span in it (entities and noun phrases: type, and what they attach to).
+qa/reader_model.py turns features into probabilities; qa/answer.py decides what to show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from qa import question as qn
+from qa import reader_parse, reader_spans
+from qa.text import tokenize
+from qa.reader_spans import Span
+from qa.types import Hit
+
+PARSED = 10  # sentences parsed per question: the pool's best by cosine and word coverage
+
+SENTENCE_FEATURES = (
+    "similarity similarity_gap top_similarity bm25 rank fused cover cover_context has_focus focus "
+    "focus_context relation relation_context names names_context pool_names typed parsed length "
+    "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams similarity_rank "
+    "bm25_rank"
+).split()
+# filled in by the model: the best span's probability, and whether a typed question found no typed span
+MODEL_FEATURES = ["best_span", "typed_no_span"]
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    features: list[float]  # SENTENCE_FEATURES
+    spans: list[Span] = field(default_factory=list)
+    p: float = 0.0  # P(the sentence answers the question)
+    span: Span | None = None  # the best short answer in it
+
+
+@dataclass
+class Reading:
+    question: qn.Question
+    candidates: list[Candidate]
+
+
+@functools.lru_cache(maxsize=20_000)
+def terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0])
+
+
+@functools.lru_cache(maxsize=20_000)
+def bigrams(text: str) -> frozenset[tuple[str, str]]:
+    words = tokenize([text])[0]
+    return frozenset(zip(words, words[1:]))
+
+
+def read(question: str, hits: list[Hit]) -> Reading:
+    """Features of every hit (and of the spans of the best PARSED of them); no probabilities yet."""
+    q = qn.analyze(reader_parse.parse(question))
+    words = [terms(h.sentence.text) for h in hits]
+    weights = _weights(q.words, words)
+    cover = [_share(weights, w) for w in words]
+    order = sorted(range(len(hits)), key=lambda i: -(hits[i].similarity + cover[i]))
+    parsed = set(order[:PARSED])
+    docs = dict(zip(sorted(parsed), reader_parse.parse_many([hits[i].sentence.text for i in sorted(parsed)])))
+    pool = _pool_stats(q, hits, weights)
+    out = []
+    for i, h in enumerate(hits):
+        spans = reader_spans.spans(q, docs[i]) if i in parsed else []
+        out.append(Candidate(h, _sentence_features(q, h, i, words[i], weights, pool, spans, i in parsed), spans))
+    return Reading(q, out)
+
+
+def _weights(qwords: frozenset[str], pool: list[frozenset[str]]) -> dict[str, float]:
+    """Question words weighted by how few pool sentences hold them: the subject everywhere tells little."""
+    n = len(pool)
+    return {t: math.log(1 + (n + 1) / (1 + sum(t in p for p in pool))) for t in qwords}
+
+
+def _share(weights: dict[str, float], found: frozenset[str] | set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+
+def _name_share(q: qn.Question, found: frozenset[str] | set[str], hosts: str = "") -> float:
+    """Mean share of each question name's words that are found (1.0 when the question names nothing); a
+    name that is a source's web address ("The Verge" ~ www.theverge.com) counts as found."""
+    shares = []
+    for name in q.entities:
+        words = terms(name)
+        if not words:
+            continue
+        key = "".join(ch for ch in name.casefold().removeprefix("the ").removesuffix("'s") if ch.isalnum())
+        shares.append(1.0 if hosts and len(key) >= 4 and key in hosts else len(words & found) / len(words))
+    return sum(shares) / len(shares) if shares else 1.0
+
+
+def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> dict[str, float]:
+    everything = set().union(*(terms(f"{h.sentence.text} {h.before} {h.title}") for h in hits)) if hits else set()
+    hosts = " ".join(urlparse(h.url).netloc.casefold() for h in hits if h.url)
+    by_sim = sorted(range(len(hits)), key=lambda i: -hits[i].similarity)
+    by_bm25 = sorted(range(len(hits)), key=lambda i: -hits[i].keyword)
+    return {
+        "top_similarity": max((h.similarity for h in hits), default=0.0),
+        "similarity_rank": {i: r for r, i in enumerate(by_sim)},
+        "bm25_rank": {i: r for r, i in enumerate(by_bm25)},
+        "bigrams": bigrams(q.text),
+        "bm25": max((h.keyword for h in hits), default=0.0) or 1.0,
+        "fused": max((h.score for h in hits), default=0.0) or 1.0,
+        "pool_names": _name_share(q, everything, hosts),
+        "hosts": hosts,
+        "absent_from_pool": 1.0 - _share(weights, everything),
+    }
+
+
+def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[Span], parsed: bool) -> list[float]:
+    context = words | terms(f"{h.before} {h.title}")
+    rel = {t: 1.0 for t in q.relation}
+    typed = q.answer_type != qn.OTHER
+    exact = [s for s in spans if s.exact]
+    f = {
+        "similarity": h.similarity,
+        "similarity_gap": h.similarity - pool["top_similarity"],
+        "top_similarity": pool["top_similarity"],
+        "bm25": h.keyword / pool["bm25"],
+        "rank": 1.0 / (1 + rank),
+        "fused": h.score / pool["fused"],
+        "cover": _share(weights, words),
+        "cover_context": _share(weights, context),
+        "has_focus": float(bool(q.focus)),
+        "focus": float(q.focus in words),
+        "focus_context": float(q.focus in context),
+        "relation": _share(rel, words),
+        "relation_context": _share(rel, context),
+        "names": _name_share(q, words),
+        "names_context": _name_share(q, context, pool["hosts"]),
+        "pool_names": pool["pool_names"],
+        "typed": float(typed),
+        "parsed": float(parsed),
+        "length": math.log1p(len(words)),
+        "typed_span": float(typed and bool(exact)),
+        "attached_span": max((s.features[5] + s.features[6] for s in exact), default=0.0),
+        "counts_other": float(not exact and any(s.features[8] for s in spans)),
+        "absent_from_pool": pool["absent_from_pool"],
+        "missing_max": max((w for t, w in weights.items() if t not in context), default=0.0)
+        / max(weights.values(), default=1.0),
+        "numbers": _name_share(_numbers(q), context),
+        "bigrams": len(pool["bigrams"] & (bigrams(h.sentence.text) | bigrams(h.before))) / max(len(pool["bigrams"]), 1),
+        "similarity_rank": 1.0 / (1 + pool["similarity_rank"][rank]),
+        "bm25_rank": 1.0 / (1 + pool["bm25_rank"][rank]),
+    }
+    return [f[n] for n in SENTENCE_FEATURES]
+
+
+def _numbers(q: qn.Question) -> qn.Question:
+    """The question with only its numbers as names: "in 2014" must be in the sentence or its context."""
+    return dataclasses.replace(q, entities=tuple(w for w in q.text.split() if any(ch.isdigit() for ch in w)))
+
+

@@ -1,0 +1,146 @@
+"""Short answers inside one parsed sentence: its entities and the phrases that are arguments of a verb or a
+preposition, each with features saying whether it is of the type the question expects and what it attaches
+to (the question's focus, its relation). Part of the reader (qa/reader.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from qa import question as qn
+from qa import reader_parse
+from qa.keyword import tokenize
+
+MAX_SPAN = 12  # tokens; a longer phrase is read as the whole sentence
+_ARGS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "oprd", "dative", "npadvmod", "conj"}
+_EDGE = {"PUNCT", "CCONJ", "ADP", "PART", "SCONJ"}
+
+SPAN_FEATURES = (
+    "exact loose contains_exact is_entity other_q focus_attached relation_attached near counts_other "
+    "question_overlap same_type length"
+).split()
+
+@dataclass
+class Span:
+    text: str
+    features: list[float]
+    exact: bool  # of the expected type (or holds an entity of it)
+    p: float = 0.0
+
+
+_stem_cache: OrderedDict[str, list[str]] = OrderedDict()
+
+
+def _stems(doc) -> list[str]:
+    """Each token's stem ("" for a stopword); kept per sentence, as the parses are."""
+    got = _stem_cache.get(doc.text)
+    if got is None or len(got) != len(doc):
+        got = _stem_cache[doc.text] = [(t[0] if t else "") for t in tokenize([tok.text for tok in doc])]
+        if len(_stem_cache) > reader_parse.CACHE:
+            _stem_cache.popitem(last=False)
+    return got
+
+
+def spans(q: qn.Question, doc) -> list[Span]:
+    """Entities, and the phrases that are arguments of a verb or a preposition, minus those the question
+    already says; each with its features."""
+    stems = _stems(doc)
+    near = _Near(
+        [t for t in doc if q.focus and stems[t.i] == q.focus],
+        [t for t in doc if stems[t.i] in q.relation],
+        [i for i, s in enumerate(stems) if s and s in q.words],
+    )
+    found: dict[tuple[int, int], str] = {}
+    for e in doc.ents:
+        start = e.start
+        while start > 0 and doc[start - 1].dep_ == "compound" and doc[start - 1].pos_ == "PROPN":
+            start -= 1  # a title before a name: "Mayor Jane Ortiz"
+        found[(start, e.end)] = e.label_
+    for t in doc:
+        if t.dep_ in _ARGS and t.pos_ in {"NOUN", "PROPN", "NUM"}:
+            lo, hi = t.left_edge.i, t.right_edge.i + 1
+            if hi - lo > MAX_SPAN:
+                lo, hi = next(((c.start, c.end) for c in doc.noun_chunks if c.start <= t.i < c.end), (t.i, t.i + 1))
+            found.setdefault(_trim(doc, lo, hi), "")
+    ents = [(e.start, e.end, e.label_) for e in doc.ents]
+    spans = []
+    for (lo, hi), label in found.items():
+        content = {s for s in stems[lo:hi] if s}
+        if hi <= lo or not content or content <= q.words:
+            continue
+        inner = {lab for a, b, lab in ents if lo <= a and b <= hi}
+        spans.append(_span(q, doc, stems, near, lo, hi, label, inner, content))
+    same = sum(s.exact for s in spans)
+    for s in spans:
+        s.features[10] = 1.0 / same if s.exact else 0.0
+    return spans
+
+
+def _trim(doc, lo: int, hi: int) -> tuple[int, int]:
+    while lo < hi and (doc[lo].pos_ in _EDGE or doc[lo].is_quote):
+        lo += 1
+    while hi > lo and (doc[hi - 1].pos_ in _EDGE or doc[hi - 1].is_quote):
+        hi -= 1
+    return lo, hi
+
+
+@dataclass
+class _Near:
+    focus: list  # tokens of the sentence that are the question's focus
+    relation: list  # ... its relation words
+    words: list[int]  # positions of any of its words
+
+
+def _span(
+    q: qn.Question, doc, stems: list[str], at: _Near, lo: int, hi: int, label: str, inner: set[str], content
+) -> Span:
+    exact, loose = qn.EXACT[q.answer_type], qn.LOOSE[q.answer_type]
+    root = doc[lo:hi].root
+    is_exact = label in exact
+    rel_toks = [t for t in at.relation if not lo <= t.i < hi]
+    near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
+    counts_other = q.answer_type in qn.COUNTS and any(
+        (t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"} and stems[t.head.i] not in q.words
+        for t in doc[lo:hi]
+    )  # "400" counts "fighters", so it does not answer "how many soldiers"
+    if counts_other:  # of the type, but an answer about something else
+        is_exact, inner = False, set()
+    f = [
+        float(is_exact),
+        float(label in loose),
+        float(not is_exact and bool(inner & exact)),
+        float(bool(label)),
+        float(q.answer_type == qn.OTHER),
+        _attached(root, at.focus, lo, hi),
+        _attached(root, rel_toks, lo, hi),
+        1.0 / (1 + near / 3) if near is not None else 0.0,
+        float(counts_other),
+        len(content & q.words) / len(content),
+        0.0,
+        math.log1p(hi - lo),
+    ]
+    return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))
+
+
+def _attached(root, toks, lo: int, hi: int) -> float:
+    """1 / (1 + tree distance) from the span's head to the nearest of toks; 1 when one is inside the span."""
+    if not toks:
+        return 0.0
+    if any(lo <= t.i < hi for t in toks):
+        return 1.0
+    return max(1.0 / (1 + _distance(root, t)) for t in toks)
+
+
+def _distance(a, b) -> int:
+    """Edges between two tokens of one parse."""
+    up = {a.i: 0}
+    for d, t in enumerate(a.ancestors, 1):
+        up[t.i] = d
+    if b.i in up:
+        return up[b.i]
+    for d, t in enumerate(b.ancestors, 1):
+        if t.i in up:
+            return d + up[t.i]
+    return 20  # different sentences of one text: far apart

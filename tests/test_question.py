@@ -1,0 +1,50 @@
+"""Question analysis from spaCy's parse: the expected answer type, the focus, the relation, the names."""
+
+import pytest
+
+from qa import question as qn
+from qa import reader_parse
+
+
+def analyze(text: str) -> qn.Question:
+    return qn.analyze(reader_parse.parse(text))
+
+
+@pytest.mark.parametrize(
+    "text, answer_type, focus",
+    [
+        ("How many soldiers died in the attack?", qn.CARDINAL, "soldier"),
+        ("Which news agency did the minister speak to?", qn.ORG, "agenc"),
+        ("Who is the mayor?", qn.PERSON, "mayor"),
+        ("When did the dock workers end their strike?", qn.DATE, ""),
+        ("Where did the storm make landfall?", qn.GPE, ""),
+        ("How much did the new bridge cost?", qn.MONEY, "cost"),
+        ("What percentage of voters turned out in the referendum?", qn.PERCENT, "percentag"),
+        ("In which year did the company go public?", qn.DATE, "year"),
+        ("Which city will host the summit?", qn.GPE, "citi"),
+        ("What is the bakery famous for?", qn.OTHER, ""),
+    ],
+)
+def test_expected_type_and_focus(text, answer_type, focus):
+    q = analyze(text)
+    assert (q.answer_type, q.focus) == (answer_type, focus)
+
+
+def test_relation_words_are_the_verb_and_its_modifiers():
+    q = analyze("What is Palmyra known as?")
+    assert q.answer_type == qn.OTHER
+    assert qn.stem("known") in q.relation
+    q = analyze("Who leads the national orchestra?")
+    assert {qn.stem("leads"), qn.stem("orchestra")} <= q.relation
+    assert q.answer_type == qn.PERSON
+
+
+def test_named_entities_of_the_question():
+    q = analyze("When did Angela Merkel first visit Lisbon?")
+    assert "Angela Merkel" in q.entities and "Lisbon" in q.entities
+    assert q.answer_type == qn.DATE
+
+
+def test_a_question_without_a_question_word_expects_nothing_in_particular():
+    q = analyze("Tell me about the harbour expansion.")
+    assert q.wh == "" and q.answer_type == qn.OTHER

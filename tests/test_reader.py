@@ -1,0 +1,136 @@
+"""The extractive reader on sentences built here (no store, no embedding model: the retrieval scores are
+given in each Hit), and end to end on the reference article."""
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from qa import answer, reader, reader_model, reader_spans
+from qa.types import ABSTAIN, Hit, Sentence
+
+
+def hit(text: str, n: int = 1, similarity: float = 0.6, keyword: float = 5.0, before: str = "") -> Hit:
+    return Hit(
+        Sentence(f"doc:{n}", "doc", n, text, 0, len(text)), 1 / (60 + n), similarity, keyword, "Local news", "", before
+    )
+
+
+def spans(question: str, text: str) -> list[reader_spans.Span]:
+    [candidate] = reader.read(question, [hit(text)]).candidates
+    return candidate.spans
+
+
+def typed(question: str, text: str) -> list[str]:
+    return [s.text for s in spans(question, text) if s.exact]
+
+
+def test_a_weekday_is_not_a_person():
+    found = typed("Who opened the session?", "On Monday, committee chair Ana Silva opened the session in Porto.")
+    assert "Monday" not in found
+    assert any("Ana Silva" in s for s in found)
+
+
+def test_a_duration_keeps_its_unit():
+    assert "18 months" in typed("How long did the renovation take?", "The renovation of the museum took 18 months.")
+
+
+def test_a_number_counting_something_else_does_not_count_the_focus():
+    [other] = [
+        s
+        for s in spans("How many soldiers died?", "400 ISIS fighters died in the clashes near the border.")
+        if s.text == "400"
+    ]
+    assert other.features[reader_spans.SPAN_FEATURES.index("counts_other")] == 1.0
+    [own] = [
+        s for s in spans("How many soldiers died?", "Officials said 12 soldiers died in the clashes.") if s.text == "12"
+    ]
+    assert own.features[reader_spans.SPAN_FEATURES.index("counts_other")] == 0.0
+    assert own.features[reader_spans.SPAN_FEATURES.index("focus_attached")] > 0
+
+
+def test_the_mayor_is_found_behind_said():
+    hits = [
+        hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
+        hit("The tram line will open in 2027 and cost 40 million euros.", 4, 0.3, 0.0),
+    ]
+    ans = answer.extractive("Who is the mayor?", hits, 5)
+    assert not ans.abstained, ans
+    assert "Jane Ortiz" in ans.answer
+    assert ans.citations[0].sentence_id == "doc:3"
+    assert 0.0 <= ans.probability <= 1.0 and ans.claims[0].probability == ans.probability
+
+
+def test_soldiers_are_not_answered_by_fighters():
+    hits = [
+        hit("400 ISIS fighters died in the battle for the city, a monitoring group said.", 5, 0.62, 6.0),
+        hit("Government forces retook the city on Sunday after a three-week campaign.", 2, 0.45, 2.0),
+    ]
+    ans = answer.extractive("How many soldiers died in the battle?", hits, 5)
+    assert ans.abstained and ans.answer == ABSTAIN
+    assert [c.sentence_id for c in ans.candidates] and ans.probability is not None
+
+
+def test_the_badge_follows_the_probability():
+    w = dataclasses.replace(reader_model.load(), abstain=0.3, supported=0.8)
+    assert answer.badge(0.95, w) == answer.SUPPORTED
+    assert answer.badge(0.5, w) == answer.PARTIAL
+    assert answer.badge(0.1, w) is None
+    hits = [hit("The museum reopened on 3 March after a flood closed it for two years.", 1, 0.7, 8.0)]
+    question = "When did the museum reopen?"
+    p = reader_model.score(reader.read(question, hits), w).candidates[0].p
+    for abstain, supported, outcome in [
+        (p - 0.01, p - 0.005, answer.SUPPORTED),
+        (p - 0.01, p + 0.01, answer.PARTIAL),
+        (p + 0.01, p + 0.02, None),
+    ]:
+        ans = answer.extractive(question, hits, 5, dataclasses.replace(w, abstain=abstain, supported=supported))
+        assert ans.probability == round(p, 3)
+        if outcome is None:
+            assert ans.abstained and ans.candidates and not ans.claims
+        else:
+            assert not ans.abstained and ans.claims[0].support == outcome
+
+
+def test_context_sentence_is_read():
+    # "it" is the festival only by the sentence before
+    with_context = hit("It drew 30,000 visitors.", 2, 0.5, 1.0, before="The harbour jazz festival ended on Sunday.")
+    without = dataclasses.replace(with_context, before="")
+    q = "How many visitors did the harbour jazz festival draw?"
+    cover = reader.SENTENCE_FEATURES.index("cover_context")
+    a = reader.read(q, [with_context]).candidates[0].features[cover]
+    b = reader.read(q, [without]).candidates[0].features[cover]
+    assert a > b
+
+
+# -- the reference article, end to end ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What is Palmyra known as?", "Venice of the Sands"),
+        ("Which news agency did the antiquities chief speak to?", "Reuters"),
+        (
+            "How big was the ISIS defeat, according to the Observatory director?",
+            "the biggest single defeat for the group since it declared a caliphate",
+        ),
+    ],
+)
+def test_reference_answers(palmyra, question, expected):
+    ans = palmyra.ask(question)
+    assert not ans.abstained and expected in ans.answer, ans.answer
+
+
+def test_reference_soldiers_abstain_with_candidates(palmyra):
+    ans = palmyra.ask("How many Syrian soldiers died in the battle?")
+    assert ans.abstained and ans.answer == ABSTAIN and ans.candidates
+
+
+def test_reference_eval_suite_passes():
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", "evals/"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
