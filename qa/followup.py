@@ -18,8 +18,8 @@ NAME = re.compile(r"""
 """, re.VERBOSE)
 WORD = re.compile(r"[A-Za-z][\w'’-]+")
 # words a question opens with that are capitalised for that reason alone
-OPENERS = frozenset("who whom whose what which when where why how many much is are was were did does do has have had can could "
-                    "will would should and but so then also tell give name list".split())
+OPENERS = frozenset("who whom whose what which when where why how many much is are was were did does do has have had "
+                    "can could will would should and but so then also tell give name list".split())
 # words that ask about what came before rather than name a focus of their own ("Who said that?")
 GENERIC = frozenset("say said says tell told happen happened mean meant about else more also other thing things "
                     "one ones do did does done".split())

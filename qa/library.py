@@ -184,9 +184,12 @@ class Library:
         try:
             asked = self._model().standalone(question, past) if past else question
             for event in self._model().stream(asked, k, doc_ids):
-                yield {**event, "answer": self._as_asked(question, event["answer"])} if event["type"] == "answer" else event
+                if event["type"] == "answer":
+                    event = {**event, "answer": self._as_asked(question, event["answer"])}
+                yield event
         except ModelError as e:
-            yield {"type": "answer", "answer": self._as_asked(question, self._fallback(e, followup.standalone(question, past), k, doc_ids))}
+            ans = self._fallback(e, followup.standalone(question, past), k, doc_ids)
+            yield {"type": "answer", "answer": self._as_asked(question, ans)}
 
     def _as_asked(self, question: str, ans: Answer) -> Answer:
         """The answer under the user's own question; the standalone form it was asked as beside it."""

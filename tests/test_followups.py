@@ -72,8 +72,8 @@ def model():
 @pytest.fixture
 def lib(fake_palmyra, model):
     """One evidence sentence (and its neighbours): what the model sees depends on the question asked."""
-    settings = Settings(data_dir=fake_palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=model.url,
-                        openai_api_key=KEY, llm_retries=0, llm_timeout=5, evidence_sentences=1)
+    settings = Settings(data_dir=fake_palmyra.settings.data_dir, mode="llm", model="test-model",
+                        openai_base_url=model.url, openai_api_key=KEY, llm_retries=0, llm_timeout=5, evidence_sentences=1)
     return Library(settings=settings, embedder=FakeEmbedder())
 
 
@@ -123,4 +123,5 @@ def test_qa_ask_previous_shows_what_it_was_asked_as(tmp_path):
     assert run_qa("ingest", REFERENCE, QA_DATA_DIR=tmp_path).returncode == 0
     out = run_qa("ask", WHO, "--previous", FIGHTERS_Q, QA_DATA_DIR=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith(f"(asked as: {WHO} (ISIS fighters died battle Palmyra))\n") and "Abdulrahman" in out.stdout
+    assert out.stdout.startswith(f"(asked as: {WHO} (ISIS fighters died battle Palmyra))\n")
+    assert "Abdulrahman" in out.stdout

@@ -76,8 +76,8 @@ def test_qa_ask_format_markdown_on_the_reference_article(library):
     source = next(ln for ln in lines if ln.startswith("1. "))
     assert FIGHTERS_SENTENCE in source and f"(sentence `{first['sentence_id']}`)" in source
     assert f"*Syrian forces retake ancient city of Palmyra from ISIS*, {printing.md(str(REFERENCE))}" in source
-    assert run_qa("ask", FIGHTERS_Q, "--format", "json", QA_DATA_DIR=library).stdout == json.dumps(got, indent=2,
-                                                                                                   ensure_ascii=False) + "\n"
+    as_json = run_qa("ask", FIGHTERS_Q, "--format", "json", QA_DATA_DIR=library).stdout
+    assert as_json == json.dumps(got, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_qa_summarize_format_markdown_and_a_wrong_format(library):
