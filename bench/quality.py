@@ -25,11 +25,30 @@ from pathlib import Path
 import numpy as np
 
 from bench import report
-from bench.data import SPLITS, find_data, multihop, multihop_articles, multihop_split, rgb_articles, rgb_rows
-from bench.data import RGB_IDS, summedits_rows, wice_rows
-from bench.scoring import _abstention, _mean, balanced_accuracy, contains_gold, evidence_recall, fit_abstention
-from bench.scoring import YES_NO, fit_threshold, prf, reciprocal_rank
-from bench.support import pick_support
+from bench.data import (
+    RGB_IDS,
+    SPLITS,
+    find_data,
+    multihop,
+    multihop_articles,
+    multihop_split,
+    rgb_articles,
+    rgb_rows,
+    summedits_rows,
+    wice_rows,
+)
+from bench.scoring import (
+    YES_NO,
+    _abstention,
+    _mean,
+    balanced_accuracy,
+    contains_gold,
+    evidence_recall,
+    fit_abstention,
+    fit_threshold,
+    prf,
+    reciprocal_rank,
+)
 from bench.vectors import CachedEmbedder, VectorCache
 from qa import answer, verify
 
@@ -167,8 +186,8 @@ def _quick_multihop(queries: list[dict]) -> list[dict]:
 
 
 def bench_wice(rows: list[dict], cache: VectorCache, majority: str) -> dict:
-    """Which sentences pick_support picks as support, against the best-matching gold set
-    (claims without one count for labels only), and the label verify.check gives on them."""
+    """Which sentences the verifier chooses as support (verify.choose, as the model path does), against the
+    best-matching gold set (claims without one count for labels only), and the label it gives."""
     texts = [r["claim"] for r in rows] + [s for r in rows for s in r["evidence"]]
     vecs = cache.embed(texts)
     claims, at = vecs[: len(rows)], len(rows)
@@ -177,13 +196,12 @@ def bench_wice(rows: list[dict], cache: VectorCache, majority: str) -> dict:
         ev = vecs[at : at + len(r["evidence"])]
         at += len(r["evidence"])
         sims = ev @ claims[i]  # (n_evidence,)
-        picked = pick_support(r["claim"], r["evidence"], [float(s) for s in sims])
+        picked, label, _ = verify.choose(r["claim"], r["evidence"], [float(s) for s in sims], [])
         top2 = [int(j) for j in np.argsort(-sims)[:2]]
         gold = [g for g in r["supporting_sentences"] if g]
         if gold:
             ours.append(prf(picked, gold))
             base.append(prf(top2, gold))
-        label, _ = verify.check(r["claim"], [r["evidence"][j] for j in picked], float(sims[picked].max()) if picked else None)
         labels.append(WICE_LABELS[label] == r["label"])
     col = lambda xs, j: _mean(x[j] for x in xs)  # noqa: E731
     return {"n": len(rows), "with_gold": len(ours),
@@ -200,18 +218,11 @@ def wice(data: Path, split: str, cache: VectorCache, rows: list[dict] | None = N
 
 
 def summary_consistency(summary_sents: list[str], doc_sents: list[str], sims: np.ndarray) -> float:
-    """A summary checked against its document with the verifier: for each summary sentence, the
-    document sentences pick_support picks, then verify.check on them; the summary's score is its
-    weakest sentence's (a summary is as consistent as its least supported claim). sims:
-    (len(summary_sents), len(doc_sents)) cosines."""
-    scores = []
-    for i, s in enumerate(summary_sents):
-        picked = pick_support(s, doc_sents, [float(x) for x in sims[i]])
-        if not picked:
-            scores.append(0.0)
-            continue
-        _, score = verify.check(s, [doc_sents[j] for j in picked], float(sims[i][picked].max()))
-        scores.append(score)
+    """A summary checked against its document with the verifier, as a model's claims are: for each summary
+    sentence the support verify.choose finds among the document's sentences (words, numbers, names, and who did
+    what to whom); the summary's score is its weakest sentence's (a summary is as consistent as its least supported
+    claim). sims: (len(summary_sents), len(doc_sents)) cosines."""
+    scores = [verify.choose(s, doc_sents, [float(x) for x in sims[i]], [])[2] for i, s in enumerate(summary_sents)]
     return min(scores) if scores else 0.0
 
 

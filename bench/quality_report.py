@@ -9,7 +9,6 @@ from bench import report as about
 from bench.scoring import MAX_FALSE_ABSTENTION
 from qa import answer
 
-
 # (benchmark, metric key, label, baseline label, target index or None)
 ROWS = [
     ("rgb", "accuracy", "answer accuracy", "top-1 sentence by embedding", 0),
@@ -82,10 +81,10 @@ def markdown(report: dict) -> str:
         f" best cosine is below {mh['dev']['baseline_abstain_below']:.3f}, the threshold with the most null queries caught"
         f" net of false abstentions on dev within false abstention <= {MAX_FALSE_ABSTENTION} (never abstaining scores 0 / 0).",
         f"- **WiCE** ({wi['dev']['n']} / {wi['test']['n']} claims; {wi['dev']['with_gold']} / {wi['test']['with_gold']} with a gold"
-        " set): the sentences `bench.support.pick_support` picks, scored against the best-matching gold set; the label is"
-        f" `verify.check` on them. Label baseline: always \"{wi['dev']['baseline_label']}\" (dev's majority).",
+        " set): the sentences `verify.choose` picks (as the model path does), scored against the best-matching gold set; the label is"
+        f" the one `verify.choose` gives. Label baseline: always \"{wi['dev']['baseline_label']}\" (dev's majority).",
         f"- **SummEdits** (news; dev = split \"evaluation\", {se['dev']['n']} pairs; test = split \"test\", {se['test']['n']} pairs):"
-        " each summary sentence gets support picked among its document's sentences (`bench.support.pick_support`) and checked"
+        " each summary sentence gets support chosen among its document's sentences (`verify.choose`: words, numbers, names, roles) and checked"
         " (`verify.check`); the summary's score is its weakest sentence's, consistent when >="
         f" {se['dev']['threshold']:.3f} (fitted on dev). Baseline: the cosine of the whole summary and its closest document"
         f" sentence, consistent when >= {se['dev']['baseline_threshold']:.3f} (fitted on dev).",

@@ -56,7 +56,7 @@ _NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "Ne
 
 TITLE_SEARCH = 3  # the headline must be among the first paragraphs
 TITLE_MAX_WORDS = 25
-REPEAT_WINDOW = 200
+REPEAT_WINDOW = 200  # earlier paragraphs a paragraph may be contained in (see drop_repeats)
 TITLE_CHARS = 300  # a longer line is no headline; a longer given title is cut at a word (the lists show it)
 CHROME_MAX_WORDS = 60  # a longer paragraph is article text even when it matches a chrome rule
 TEASER_MAX_WORDS = 20
@@ -73,7 +73,8 @@ def paragraphs(text: str) -> list[str]:
     """Non-empty lines, whitespace collapsed, with photo credits cut."""
     out = []
     for line in normalize(text).split("\n"):
-        line = _SPACES.sub(" ", _CREDIT.sub("", line)).strip()
+        # spaces collapsed before credits are cut: _CREDIT's leading \s* on a long run of spaces is quadratic
+        line = _SPACES.sub(" ", _CREDIT.sub("", _SPACES.sub(" ", line))).strip()
         if line:
             out.append(line)
     return out

@@ -177,7 +177,7 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa do
 
 @app.command("check")
 def check(
-    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found (run it while nothing else writes to the library).")] = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found (while nothing else writes).")] = False,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -190,8 +190,10 @@ def check(
         print(json.dumps({**report.to_dict(), "after": after.to_dict()}, indent=2, ensure_ascii=False))
     else:
         for p in report.problems:
-            print(f"{'fixed' if report.repaired else 'problem':8} {p.kind:<18} {p.doc_id or '-':16}  {p.detail}: {p.fix}")
-        state = "consistent" if after.ok else f"{len(after.problems)} problem(s): run `qa check --repair` to fix them"
+            done = "fixed" if report.repaired and p.repairable else "problem"
+            print(f"{done:8} {p.kind:<18} {p.doc_id or '-':16}  {p.detail}: {p.fix}")
+        todo = ": run `qa check --repair` to fix them" if any(p.repairable for p in after.problems) else ""
+        state = "consistent" if after.ok else f"{len(after.problems)} problem(s){todo}"
         print(f"{after.documents} documents, {after.sentences:,} sentences: {state}")
     if not after.ok:
         raise typer.Exit(1)

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(20_000_000, description="Largest file or page accepted for ingestion.")
     max_sentence_chars: int = Field(600, description="Longer 'sentences' (no punctuation) are cut at spaces.")
     max_sentences: int = Field(
-        150_000, description="Most sentences one file (or one pasted text) may add; a file with more is refused "
+        100_000, description="Most sentences one file (or one pasted text) may add; a file with more is refused "
         "before anything is embedded, so that ingestion memory stays bounded."
     )
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")

@@ -15,6 +15,7 @@ from qa.store import Store
 from qa.types import CheckReport, DocumentInfo, Problem
 
 REMOVE = "removed (ingest the article again if it is one)"
+UNREPAIRABLE = "cannot be repaired in place: ingest the articles again into a new --data-dir"
 
 
 def check(store: Store, settings: Settings, keyword_dir: Path, full: bool = True) -> CheckReport:
@@ -24,7 +25,10 @@ def check(store: Store, settings: Settings, keyword_dir: Path, full: bool = True
     report = CheckReport(documents=len(infos), sentences=sum(i.sentences for i in infos))
     for info in infos:
         report.problems += _bounds(info, settings)
-    if full:
+    damaged = store.damaged() if full else []
+    broken = [Problem("vector index", "", f"{name}: {error}", UNREPAIRABLE, False) for name, error in damaged]
+    report.problems += broken
+    if full and not broken:
         report.problems += _records(store, infos)
         report.problems += _texts(store, infos)
     report.problems += [Problem("keyword index", "", f"{p.name}: {why}", "removed; rebuilt at the next question")
@@ -53,12 +57,13 @@ def repair(store: Store, settings: Settings, keyword_dir: Path) -> CheckReport:
 
 def _bounds(info: DocumentInfo, settings: Settings) -> list[Problem]:
     out = []
-    long = [f"{k} of {len(getattr(info, k)):,} characters" for k, n in ingest.FIELD_CHARS.items() if len(getattr(info, k)) > n]
+    long = [f"{k} of {len(v):,} characters" for k, n in ingest.FIELD_CHARS.items() if len(v := getattr(info, k)) > n]
     if long:
         out.append(Problem("long fields", info.doc_id, ", ".join(long), "cut to their bounds; the article stays"))
     if info.sentences > settings.max_sentences:
+        # kept: it went in under a higher QA_MAX_SENTENCES, which the user may have set on purpose
         out.append(Problem("too many sentences", info.doc_id, f"{info.sentences:,} sentences, over QA_MAX_SENTENCES "
-                           f"({settings.max_sentences:,})", REMOVE))
+                           f"({settings.max_sentences:,})", "kept: `qa rm` it if it is no article", False))
     return out
 
 

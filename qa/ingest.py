@@ -151,7 +151,8 @@ def from_text(text: str, source: str = "", title: str = "", url: str = "", publi
     if not body:
         raise InputError(f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
                          "or page chrome); give it the article's text.")
-    return bounded(Article(doc_id=content_id(body), title=title, text=body, source=source, url=url, published_at=published_at))
+    article = Article(doc_id=content_id(body), title=title, text=body, source=source, url=url, published_at=published_at)
+    return bounded(article)
 
 
 def bounded(article: Article) -> Article:
@@ -181,7 +182,8 @@ def check_prose(text: str, source: str) -> None:
     runs = sum(m.end() - m.start() for m in _LONG_RUN.finditer(text))
     if runs > UNBROKEN_CHARS:
         raise InputError(f"{source or 'text'}: {runs:,} characters in runs of {LONG_RUN:,} or more without a space "
-                         f"(base64, minified code or data?), over the {UNBROKEN_CHARS:,} an article may hold; give article text.")
+                         f"(base64, minified code or data?), over the {UNBROKEN_CHARS:,} an article may hold; "
+                         "give article text.")
 
 
 def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:

@@ -70,17 +70,20 @@ class Library:
     def ingest_text(self, text: str, title: str = "", source: str = "pasted", url: str = "") -> IngestReport:
         return self.ingest([ingest.from_text(text, source=source, title=title, url=url)])
 
-    def _admit(self, source: str, read: Callable[[], list[Article]], articles: list[Article], report: IngestReport) -> None:
+    def _admit(self, source: str, read: Callable[[], list[Article]], articles: list[Article],
+               report: IngestReport) -> None:
         """The articles of one file (or one source's given articles) into `articles` when they can be read
         and hold at most QA_MAX_SENTENCES together (what bounds an ingestion's memory, checked before any
         embedding); into `report.failed` otherwise."""
         try:
-            found, total = read(), 0
+            found, total, limit = read(), 0, self.settings.max_sentences
             for a in found:
-                total += len(sentences.spans(a.text, self.settings.max_sentence_chars))
-                if total > self.settings.max_sentences:
-                    raise InputError(f"{source or 'text'}: more than {self.settings.max_sentences:,} sentences "
-                                     "(QA_MAX_SENTENCES); split it into smaller files or raise QA_MAX_SENTENCES.")
+                least = a.text.count("\n\n") + 1  # a sentence a paragraph at least: refused without splitting
+                split = total + least <= limit
+                total += len(sentences.spans(a.text, self.settings.max_sentence_chars)) if split else least
+                if total > limit:
+                    raise InputError(f"{source or 'text'}: more than {limit:,} sentences (QA_MAX_SENTENCES); split it "
+                                     "into smaller files or raise QA_MAX_SENTENCES.")
             articles.extend(found)
         except InputError as e:
             report.failed.append((source, str(e)))

@@ -29,11 +29,13 @@ def answer_text(ans: Answer) -> str:
 
 def _answer_body(ans: Answer) -> str:
     if ans.abstained:
+        said = ans.answer + (f" (best candidate: p {ans.probability:.2f})" if ans.probability is not None else "")
         if not ans.candidates:
-            return ans.answer
-        return f"{ans.answer}\n\nNearest sentences (none answers the question):\n{citations_text(ans.candidates)}"
+            return said
+        return f"{said}\n\nNearest sentences (none answers the question):\n{citations_text(ans.candidates)}"
     claims = [c.text + " " + ("".join(f"[{m}]" for m in c.citations) or f"({c.support}: no citation)") for c in ans.claims]
-    out = "\n".join(claims) + "\n\n" + citations_text(ans.citations, {m: c.support for c in ans.claims for m in c.citations})
+    labels = {m: _label(c.support, c.probability) for c in ans.claims for m in c.citations}
+    out = "\n".join(claims) + "\n\n" + citations_text(ans.citations, labels)
     if ans.usage:
         cost = f", ~${ans.usage['cost_usd']:.5f}" if ans.usage.get("cost_usd") is not None else ""
         out += f"\n    {ans.model}: {ans.usage['prompt_tokens']} prompt + {ans.usage['completion_tokens']} completion tokens{cost}"
@@ -105,3 +107,8 @@ def eval_text(results, summary: dict, repeat: int) -> str:
         lines.append(f"tokens: {summary['prompt_tokens']} prompt + {summary['completion_tokens']} completion; "
                      f"cost ${summary['cost_usd'] or 0:.4f}")
     return "\n".join(lines)
+
+
+def _label(support: str, probability: float | None) -> str:
+    shown = {"partial": "may answer"}.get(support, support)
+    return shown + (f", p {probability:.2f}" if probability is not None else "")

@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 
 from qa import question as qn
 from qa import reader_parse, reader_spans
-from qa.text import tokenize
 from qa.reader_spans import Span
+from qa.text import tokenize
 from qa.types import Hit
 
 PARSED = 10  # sentences parsed per question: the pool's best by cosine and word coverage

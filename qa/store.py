@@ -30,7 +30,7 @@ from qa.ingest import bounded_info
 from qa.types import Article, Chunk, DocumentInfo, Sentence
 
 SCHEMA = 1
-PAGE = 5000  # records read per call when a check reads a whole collection
+PAGE = 5000  # records read per call when reading a whole collection
 SENTENCES, CHUNKS, DOCUMENTS = "qa_sentences", "qa_chunks", "qa_documents"
 
 
@@ -164,32 +164,43 @@ class Store:
 
     @_reachable
     def document_ids(self) -> set[str]:
-        return set(self.documents.get(include=[])["ids"])
+        return {i for page in _pages(self.documents, include=[]) for i in page["ids"]}
 
     @_reachable
     def documents_info(self, ids: Iterable[str] | None = None, as_stored: bool = False) -> list[DocumentInfo]:
         """Document records; their fields cut to the bounds of `ingest.FIELD_CHARS` (a record written
         before fields were bounded may hold a whole text as its title) unless `as_stored`."""
-        got = self.documents.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
-        infos = [_document_info(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+        pages = _pages(self.documents, list(ids) if ids is not None else None, include=["metadatas"])
+        infos = [_document_info(i, m) for got in pages for i, m in zip(got["ids"], got["metadatas"])]
         return infos if as_stored else [bounded_info(i) for i in infos]
 
     @_reachable
     def records_per_document(self) -> tuple[Counter, Counter]:
         """(sentences, chunks) stored per doc_id, whether or not a document record exists: read in pages."""
-        counts = []
-        for col in (self.sentences, self.chunks):
-            counted: Counter = Counter()
-            for offset in range(0, col.count(), PAGE):
-                counted.update(m["doc_id"] for m in col.get(include=["metadatas"], limit=PAGE, offset=offset)["metadatas"])
-            counts.append(counted)
-        return counts[0], counts[1]
+        def count(col) -> Counter:
+            return Counter(m["doc_id"] for got in _pages(col, include=["metadatas"]) for m in got["metadatas"])
+
+        return count(self.sentences), count(self.chunks)
+
+    @_reachable
+    def damaged(self) -> list[tuple[str, str]]:
+        """(collection, error) of each collection that cannot be counted or searched: Chroma writes its
+        vector index's metadata file in place, and a process killed while writing it leaves a file that
+        every later read fails on ("Error deserializing pickle file")."""
+        out = []
+        for col in (self.sentences, self.chunks, self.documents):
+            try:
+                if col.count():
+                    probe = col.get(limit=1, include=["embeddings"])["embeddings"][0]
+                    col.query(query_embeddings=[probe], n_results=1, include=[])
+            except Exception as e:  # noqa: BLE001  whatever the store raises is the damage to report
+                out.append((col.name, " ".join(str(e).split())[:300]))
+        return out
 
     @_reachable
     def article_texts(self, ids: list[str]) -> Iterator[tuple[str, str]]:
         """(doc_id, clean text) of these documents, a page at a time."""
-        for b in range(0, len(ids), PAGE // 50):
-            got = self.documents.get(ids=ids[b : b + PAGE // 50], include=["documents"])
+        for got in _pages(self.documents, ids, include=["documents"], size=PAGE // 50):
             yield from zip(got["ids"], got["documents"])
 
     @_reachable
@@ -250,6 +261,24 @@ class Store:
 
 def _chunk_sentences(meta: dict) -> list[str]:
     return json.loads(meta["sentence_ids"])
+
+
+def _pages(col, ids: list[str] | None = None, include: list[str] | None = None,
+           size: int | None = None) -> Iterator[dict]:
+    """`col.get` a page at a time: one call for more than about 32,000 records exceeds SQLite's limit on
+    a statement's variables ("too many SQL variables"), and a library of 40,000 articles could not list them."""
+    size = size or PAGE
+    if ids is not None:
+        for b in range(0, len(ids), size):
+            yield col.get(ids=ids[b : b + size], include=include)
+        return
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=size, offset=offset)
+        yield got
+        if len(got["ids"]) < size:
+            return
+        offset += size
 
 
 def _chunk_vectors(sents: list[Sentence], chunks: list[Chunk], vectors: np.ndarray) -> np.ndarray:

@@ -166,6 +166,7 @@ class Problem:
     doc_id: str  # "" when it is not about one document
     detail: str
     fix: str
+    repairable: bool = True
 
 
 @dataclass

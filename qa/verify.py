@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from qa import structure
 from qa.text import tokenize
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
@@ -74,7 +75,8 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
 
 
 def choose(claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3) -> tuple[list[int], str, float]:
-    """The smallest set of evidence sentences that supports a claim, with its label and score. The model's keys
+    """The smallest set of evidence sentences that supports a claim, with its label and score (an unsupported
+    claim gets the sentences that came closest, which must not be shown as its citations). The model's keys
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
     each covers claim words the chosen ones lack, up to `most`. Never the whole evidence."""
@@ -86,12 +88,20 @@ def choose(claim: str, texts: list[str], sims: list[float], hinted: list[int], m
     for i in order:
         label, score = check(claim, [texts[i]], sims[i])
         if label == SUPPORTED:
-            return [i], label, score
+            return _structured(claim, texts, ([i], label, score))
         if (_RANK[label], score) > (_RANK[best[0]], best[1]):
             best = (label, score, [i])
-    if not best[2]:
-        return [], UNSUPPORTED, 0.0
-    return _cover(claim, texts, sims, order, best, most)
+    if not best[2]:  # nothing shares a word with the claim: the closest sentence, unsupported
+        return order[:1], UNSUPPORTED, 0.0
+    return _structured(claim, texts, _cover(claim, texts, sims, order, best, most))
+
+
+def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, float]) -> tuple[list[int], str, float]:
+    """The chosen support, unless the parse shows the claim saying something else (qa/structure.py)."""
+    picked, label, score = chosen
+    if label != UNSUPPORTED and structure.mismatch(claim, [texts[i] for i in picked]):
+        return picked, UNSUPPORTED, 0.0
+    return chosen
 
 
 def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], best, most: int):
@@ -111,7 +121,7 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
         covered |= _units(texts[pick]) & wanted
         if label == SUPPORTED:
             break
-    return (chosen, label, score) if label != UNSUPPORTED else ([], UNSUPPORTED, score)
+    return chosen, label, score
 
 
 def _units(text: str) -> set[str]:

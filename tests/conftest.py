@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import pytest
+import pytest  # noqa: E402  (after the path set-up above)
 
 if not os.environ.get("OPENAI_API_KEY", "").startswith("sk-test-"):  # never a real key in the tests
     os.environ["OPENAI_API_KEY"] = "sk-test-" + secrets.token_hex(16)

@@ -38,8 +38,9 @@ def test_every_suite_passes(path, tmp_path):
 
 
 def test_cli_passes_writes_junit_and_is_deterministic(tmp_path):
-    a, b = qa_eval("evals/", "--junit", tmp_path / "j.xml", "--json", tmp_path / "a.json"), qa_eval("evals/", "--json", tmp_path / "b.json")
-    assert a.returncode == 0, a.stdout + a.stderr
+    a = qa_eval("evals/", "--junit", tmp_path / "j.xml", "--json", tmp_path / "a.json")
+    b = qa_eval("evals/", "--json", tmp_path / "b.json")
+    assert a.returncode == 0 and b.returncode == 0, a.stdout + a.stderr
     root = ET.parse(tmp_path / "j.xml").getroot()
     assert root.tag == "testsuites" and int(root.get("tests")) >= 10 and root.get("failures") == "0"
     strip = lambda d: [{k: v for k, v in c.items() if k != "latency_s"} for c in d["cases"]]  # noqa: E731

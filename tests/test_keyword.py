@@ -76,6 +76,7 @@ def test_queries_without_known_words_find_nothing(tmp_path, query):
     assert keyword.open_index(tmp_path, "g1", r.list, r.texts).search(query, 4) == []
 
 
+@pytest.mark.e2e
 def test_words_kept_at_ingestion_are_the_words_a_rebuild_reads_back(tmp_path):
     """Library.ingest hands the keyword index the words of what it stored (no read back); a library
     that rebuilds the index from the store alone gets the same words for every sentence."""

@@ -214,7 +214,7 @@ def test_model_fault_is_a_clear_error_or_the_marked_extractive_answer(lib, serve
     ans = ask(fallback)
     assert ans.mode == "extractive" and message in ans.note and "extractive answer" in ans.note and KEY not in ans.note
     assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
-    assert all(c.support == "supported" and c.citations for c in ans.claims)
+    assert all(c.support in ("supported", "partial") and c.citations for c in ans.claims)  # never an unverified citation
     for c in ans.citations + ans.candidates:
         assert fallback.article(c.doc_id)[c.start : c.end] == c.text
 

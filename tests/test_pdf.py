@@ -259,6 +259,7 @@ def _qa(*args, data_dir):
     )
 
 
+@pytest.mark.e2e
 def test_ingest_and_ask_cite_the_page(tmp_path):
     path = tmp_path / "courier.pdf"
     path.write_bytes(article_pdf())
@@ -277,6 +278,7 @@ def test_ingest_and_ask_cite_the_page(tmp_path):
     assert docs[0]["title"] == TITLE and len(docs[0]["pages"]) == 3
 
 
+@pytest.mark.e2e
 def test_pages_in_citations_of_both_modes_and_none_for_other_articles(tmp_path):
     path = tmp_path / "courier.pdf"
     path.write_bytes(article_pdf())

@@ -21,6 +21,8 @@ from qa.errors import InputError, ModelError
 from qa.library import Library
 from qa.text import content_id
 
+pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
+
 FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MANY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

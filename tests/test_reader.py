@@ -108,6 +108,7 @@ def test_context_sentence_is_read():
 # -- the reference article, end to end ----------------------------------------------------------------
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "question, expected",
     [
@@ -124,11 +125,13 @@ def test_reference_answers(palmyra, question, expected):
     assert not ans.abstained and expected in ans.answer, ans.answer
 
 
+@pytest.mark.e2e
 def test_reference_soldiers_abstain_with_candidates(palmyra):
     ans = palmyra.ask("How many Syrian soldiers died in the battle?")
     assert ans.abstained and ans.answer == ABSTAIN and ans.candidates
 
 
+@pytest.mark.e2e
 def test_reference_eval_suite_passes():
     run = subprocess.run(
         [sys.executable, "-m", "qa.cli", "eval", "evals/"], cwd=ROOT, capture_output=True, text=True, timeout=600

@@ -63,3 +63,13 @@ def test_mode_label():
     assert mode_label(Settings(mode="llm"), {"mode": "extractive"}) == "extractive"
 
 
+
+
+def test_the_badge_names_the_three_outcomes_with_the_probability():
+    assert render.badge_html("supported", 0.934) == ('<span class="badge supported" title="the cited sentence answers '
+                                                     'the question">supported · p 0.93</span>')
+    assert ">may answer · p 0.41<" in render.badge_html("partial", 0.41)
+    assert ">unsupported<" in render.badge_html("unsupported") and ">unsupported<" in render.badge_html("bogus")
+    abstained = render.answer_html(_answer(abstained=True, answer="The articles do not say.", probability=0.12,
+                                           candidates=_answer()["citations"]), "extractive")
+    assert "The articles do not say. <span class=\"odds\">(best candidate: p 0.12)</span>" in abstained

@@ -36,3 +36,24 @@ def test_instructions_to_the_model_never_support():
 def test_stricter_keeps_the_lower_label():
     assert verify.stricter(verify.SUPPORTED, verify.PARTIAL) == verify.PARTIAL
     assert verify.stricter(verify.UNSUPPORTED, verify.SUPPORTED) == verify.UNSUPPORTED
+
+
+EVIDENCE_2 = ["Syrian government forces recaptured Palmyra on Sunday, inflicting a significant defeat on ISIS, which had "
+              "controlled the ancient city since last year.",
+              "Observatory director Rami Abdulrahman said 400 ISIS fighters died in the battle for Palmyra."]
+
+
+@pytest.mark.parametrize("claim, supported", [
+    ("Syrian forces recaptured Palmyra from ISIS.", True),
+    ("Palmyra was recaptured by Syrian government forces.", True),  # the passive keeps who did it
+    ("ISIS recaptured Palmyra from Syrian forces.", False),  # the same words, the roles swapped
+    ("Syrian government forces did not recapture Palmyra.", False),  # a negation the evidence lacks
+    ("400 Syrian soldiers died in the battle for Palmyra.", False),  # 400 counts fighters there
+    ("400 ISIS fighters died in the battle for Palmyra, Rami Abdulrahman said.", True),
+])
+def test_choose_sees_who_did_what(claim, supported):
+    from conftest import FakeEmbedder
+
+    vecs = FakeEmbedder().embed([claim, *EVIDENCE_2])
+    picked, label, _ = verify.choose(claim, EVIDENCE_2, [float(s) for s in vecs[1:] @ vecs[0]], [])
+    assert (label != verify.UNSUPPORTED) is supported, (label, picked)

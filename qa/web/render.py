@@ -39,22 +39,36 @@ def sources_html(heading: str, citations: list[dict]) -> str:
     return f'<div class="sources"><div class="heading">{esc(heading)}</div><ul>{items}</ul></div>' if items else ""
 
 
-def badge_html(support: str) -> str:
+BADGE = {"supported": "supported", "partial": "may answer", "unsupported": "unsupported"}
+
+
+def badge_html(support: str, probability: float | None = None) -> str:
+    """A claim's label; with the reader's probability that its sentence answers the question, when it has one."""
     support = support if support in SUPPORT else "unsupported"
-    return f'<span class="badge {support}">{support}</span>'
+    shown = BADGE[support] + (f" · p {probability:.2f}" if probability is not None else "")
+    return f'<span class="badge {support}" title="{esc(_badge_help(support))}">{esc(shown)}</span>'
+
+
+def _badge_help(support: str) -> str:
+    return {"supported": "the cited sentence answers the question",
+            "partial": "the cited sentence may answer the question: read it",
+            "unsupported": "the cited sentences do not support this"}[support]
 
 
 def claim_html(claim: dict, by_marker: dict[int, dict]) -> str:
     """A claim or summary sentence: its text, a chip per citation, its support badge."""
     chips = "".join(chip_html(by_marker[m]) for m in claim["citations"] if m in by_marker)
-    return f'<p class="claim">{esc(claim["text"])} {chips} {badge_html(claim.get("support", "supported"))}</p>'
+    badge = badge_html(claim.get("support", "supported"), claim.get("probability"))
+    return f'<p class="claim">{esc(claim["text"])} {chips} {badge}</p>'
 
 
 def answer_html(a: dict, label: str) -> str:
     """One turn of the chat: the question, then the claims with chips and badges and their sources; an
     abstention says so and lists the nearest sentences."""
     if a["abstained"]:
-        body = (f'<p class="abstain">{esc(a["answer"])}</p>'
+        best = a.get("probability")
+        odds = f' <span class="odds">(best candidate: p {best:.2f})</span>' if best is not None else ""
+        body = (f'<p class="abstain">{esc(a["answer"])}{odds}</p>'
                 + sources_html("Nearest sentences (none answers the question):", a["candidates"]))
     else:
         by_marker = {c["marker"]: c for c in a["citations"]}

@@ -1,0 +1,102 @@
+"""Who did what to whom, offline: a claim's verbs with their subjects and objects, its negations and what its
+numbers count, compared with the evidence sentences chosen for it (spaCy's parse, qa/reader_parse.py). Words
+alone cannot tell "Syrian forces recaptured Palmyra from ISIS" from "ISIS recaptured Palmyra from Syrian forces";
+the roles can. A mismatch found here means the claim says something the evidence does not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.reader_parse import parse_many
+from qa.text import tokenize
+
+SUBJECTS = {"nsubj", "csubj", "expl"}
+OBJECTS = {"dobj", "nsubjpass", "attr", "oprd", "dative"}  # a passive subject is what the verb was done to
+NOUNS = {"NOUN", "PROPN", "NUM", "PRON"}
+
+
+@dataclass
+class Event:
+    verb: str  # the verb's stem
+    doers: set[str] = field(default_factory=set)  # stems of its (logical) subject
+    done_to: set[str] = field(default_factory=set)  # stems of its (logical) object
+    others: set[str] = field(default_factory=set)  # stems of its prepositional phrases ("from ISIS")
+    negated: bool = False
+
+
+def _stems(tokens) -> set[str]:
+    words = [t.text for t in tokens if t.pos_ in NOUNS or t.dep_ in ("compound", "amod")]
+    return {s for ws in tokenize(words) for s in ws}
+
+
+def _phrase(tok) -> set[str]:
+    return _stems([t for t in tok.subtree if t.dep_ not in ("relcl", "acl", "appos", "punct")])
+
+
+def events(doc) -> list[Event]:
+    """The verbs of a parsed text with their roles; a passive verb's agent is its doer."""
+    out = []
+    for tok in doc:
+        if tok.pos_ not in ("VERB", "AUX"):
+            continue
+        ev = Event(tokenize([tok.text])[0][0] if tokenize([tok.text])[0] else tok.lower_)
+        for child in tok.children:
+            if child.dep_ in SUBJECTS:
+                ev.doers |= _phrase(child)
+            elif child.dep_ in OBJECTS:
+                ev.done_to |= _phrase(child)
+            elif child.dep_ == "agent":
+                ev.doers |= set().union(*(_phrase(g) for g in child.children)) if list(child.children) else set()
+            elif child.dep_ == "prep":
+                ev.others |= set().union(*(_phrase(g) for g in child.children)) if list(child.children) else set()
+            elif child.dep_ == "neg":
+                ev.negated = True
+        if tok.dep_ == "relcl" and not ev.doers and any(c.dep_ in SUBJECTS and c.tag_ in ("WDT", "WP") for c in tok.children):
+            ev.doers = _stems([tok.head])  # "ISIS, which had controlled the city": ISIS controlled it
+        if ev.doers or ev.done_to:
+            out.append(ev)
+    return out
+
+
+def _counted(doc) -> dict[str, set[str]]:
+    """Each number of a text with the stems of what it counts ("400 ISIS fighters" -> {"400": {"fighter"}})."""
+    out: dict[str, set[str]] = {}
+    for tok in doc:
+        if tok.like_num and tok.dep_ == "nummod" and tok.head.pos_ in ("NOUN", "PROPN"):
+            out.setdefault(tok.text.replace(",", ""), set()).update(tokenize([tok.head.text])[0])
+    return out
+
+
+def mismatch(claim: str, evidence: list[str]) -> str | None:
+    """Why the claim's structure disagrees with the evidence (roles swapped, a negation, a number counting
+    something else), or None when nothing disagrees. Silent when the evidence uses other verbs."""
+    docs = parse_many([claim, *evidence])
+    said = [e for d in docs[1:] for e in events(d)]
+    for ev in events(docs[0]):
+        same = [e for e in said if e.verb == ev.verb]
+        if not same:
+            continue
+        if _swapped(ev, same):
+            return f"who did what is the other way round in the evidence ({ev.verb})"
+        if all(e.negated != ev.negated for e in same):
+            return f"the evidence says the opposite ({'not ' if not ev.negated else ''}{ev.verb})"
+    counted = {}
+    for d in docs[1:]:
+        for number, what in _counted(d).items():
+            counted.setdefault(number, set()).update(what)
+    for number, what in _counted(docs[0]).items():
+        if number in counted and what and not (what & counted[number]):
+            return f"{number} counts {'/'.join(sorted(counted[number]))} in the evidence"
+    return None
+
+
+def _swapped(ev: Event, same: list[Event]) -> bool:
+    """The claim's doer is what the evidence's verb was done to (or came from), or the other way round, and
+    never in the role the claim gives it."""
+    doers = set().union(*(e.doers for e in same))
+    objects = set().union(*(e.done_to | e.others for e in same))
+    doer_moved = bool(ev.doers & objects) and not (ev.doers & doers)
+    object_moved = bool(ev.done_to & doers) and not (ev.done_to & set().union(*(e.done_to for e in same)))
+    # the evidence's doer stands elsewhere in the claim ("... from Syrian forces") and another does the deed
+    doer_demoted = bool(doers & (ev.done_to | ev.others)) and bool(ev.doers) and not (ev.doers & doers)
+    return doer_moved or object_moved or doer_demoted
