@@ -16,8 +16,16 @@ from qa.errors import EmptyLibraryError, InputError, QAError
 from qa.library import Library
 from qa.types import Answer, IngestReport
 from qa.web.access import Access
-from qa.web.render import (article_html, draft_html, esc, message_html, mode_label, report_html, summary_html,
-                           transcript_html)
+from qa.web.render import (
+    article_html,
+    draft_html,
+    esc,
+    message_html,
+    mode_label,
+    report_html,
+    summary_html,
+    transcript_html,
+)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "palmyra.txt"
 STREAM_EVERY = 0.08  # s: the least time between two page updates while the model writes (citations come at once)
