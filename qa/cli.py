@@ -19,9 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-Form = Annotated[Optional[str], typer.Option("--format", help="text, markdown (numbered sources: quote, title, source, "
-                                             "date, url, sentence id) or json (= --json).")]
-FORMATS = ("text", "markdown", "json")
+Form = Annotated[Optional[str], typer.Option("--format", help="text, markdown (with numbered sources) or json (= --json).")]
 
 
 def _library(data_dir: Path | None, preload: bool = False):
@@ -87,8 +85,8 @@ def ask(
 
 def _form(form: str | None, as_json: bool) -> str:
     """--format's value (--json is its alias); a usage error (exit 2) for an unknown one."""
-    if form not in (None, *FORMATS) or (as_json and form not in (None, "json")):
-        raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)} (--json is --format json).")
+    if form not in (None, "text", "markdown", "json") or (as_json and form not in (None, "json")):
+        raise typer.BadParameter("--format is one of text, markdown, json (--json is --format json).")
     return form or ("json" if as_json else "text")
 
 

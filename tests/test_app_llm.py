@@ -55,7 +55,10 @@ class SlowStream(Quiet):
 
 
 def reply(body: dict) -> str:
-    """The answer citing the 400-fighters sentence: claims JSON when asked whole, text with keys streamed."""
+    """The answer citing the 400-fighters sentence: claims JSON when asked whole, text with keys streamed; a
+    follow-up (the chat's second question) rewritten as the first question."""
+    if "rewrite a follow-up question" in body["messages"][0]["content"]:
+        return FIGHTERS_Q
     key = key_of(body, "400 ISIS fighters")
     return f"{CLAIM} [{key}]" if body.get("stream") else claims_json((CLAIM, [key]))
 
@@ -155,6 +158,7 @@ def test_page_streams_the_answer_then_shows_it_checked(client, server):
         page.locator("#ask").click()
         expect(page.locator("#transcript .badge")).to_have_text(["supported", "supported"], timeout=WAIT)
         expect(page.locator("#transcript .turn .question")).to_have_text([FIGHTERS_Q, "And how many fighters died, again?"])
+        expect(page.locator("#transcript .asked-as")).to_have_text([f"asked as: {FIGHTERS_Q}"])  # the model's rewrite
         browser.close()
 
     drafts = [s for s in seen if s["draft"] is not None]
