@@ -24,8 +24,17 @@ ROWS = [
     ("wice", "f1", "support F1", "top-2 by embedding", 3),
     ("wice", "label_accuracy", "claim-label accuracy", "dev's majority label", None),
     ("summedits", "balanced_accuracy", "balanced accuracy", "summary-vs-best-sentence cosine, dev threshold", 4),
+    ("squad", "answerable_right", "answerable right (answer and citation hold a gold text)", "top-1 sentence by embedding", 5),
+    ("squad", "unanswerable_abstained", "unanswerable abstained", "top-1 sentence by embedding (never abstains)", 6),
+    ("squad", "false_abstention", "false abstention (lower is better)", "top-1 sentence by embedding", 6),
+    ("squad", "supported_precision", "precision of 'supported' (n/a: none shown)", "top-1 sentence by embedding", 7),
+    ("squad", "supported_share", "share of answers shown as 'supported'", "top-1 sentence by embedding", None),
 ]
-NAMES = {"rgb": "RGB en_fact", "multihop": "MultiHop-RAG", "wice": "WiCE", "summedits": "SummEdits news"}
+NAMES = {"rgb": "RGB en_fact", "multihop": "MultiHop-RAG", "wice": "WiCE", "summedits": "SummEdits news", "squad": "SQuAD 2.0"}
+
+
+def _f(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def markdown(report: dict) -> str:
@@ -37,7 +46,7 @@ def markdown(report: dict) -> str:
         "dev/test splits). Every constant and threshold is tuned on dev only; test is reported, never tuned on.",
         "",
         f"- command: `{report['command']}`",
-        f"- mode: {report['mode']} (embedding {report['embedding']}, no language model)",
+        f"- mode: {report['mode']}, the {report.get('reader', 'classic')} reader (embedding {report['embedding']}, no language model)",
         f"- commit: {report['commit']}",
         f"- date: {report['date']}",
         f"- machine: {report['machine']}",
@@ -54,8 +63,8 @@ def markdown(report: dict) -> str:
         if target is not None:
             tg = report["targets"][target]
             mark = f"{tg['target']}: **{'met' if tg['met'] else 'missed'}**"
-        lines.append(f"| {NAMES[bench]} | {label} | {d['ours'][key]:.3f} | {d['baseline'][key]:.3f} | "
-                     f"{t['ours'][key]:.3f} | {t['baseline'][key]:.3f} | {base_label} | {mark} |")
+        lines.append(f"| {NAMES[bench]} | {label} | {_f(d['ours'][key])} | {_f(d['baseline'][key])} | "
+                     f"{_f(t['ours'][key])} | {_f(t['baseline'][key])} | {base_label} | {mark} |")
     met = sum(t["met"] for t in report["targets"])
     mh, se, wi, rgb = res["multihop"], res["summedits"], res["wice"], res["rgb"]
     lines += [

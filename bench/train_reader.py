@@ -8,6 +8,7 @@ on the same dev questions and write the dev scores beside the weights. Determini
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pickle
 import time
@@ -16,15 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import squad
-from qa import answer, benchmarks, reader, reader_model
+from bench import data as sets
+from bench import quality, scoring, squad, vectors
+from qa import answer, reader, reader_model
 from qa.reader import MODEL_FEATURES, SENTENCE_FEATURES
 from qa.reader_spans import SPAN_FEATURES
+from qa.text import squash
 
 SEED = 13  # nothing here is random; kept so that a later sampler starts from a stated seed
 L2 = 1.0  # ridge penalty on the standardised coefficients (the span model)
 TREES = 100  # boosting rounds of the sentence model
 FOLDS = 2  # thresholds are picked on out-of-fold probabilities: a model is over-confident on its own rows
+NAME_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # shares of the question's names tried as the evidence's minimum
+SIMILARITY_GRID = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)  # least best cosines tried
 MIN_SHOWN = 20  # dev answers at least, for a precision to choose the supported threshold by
 MAX_FALSE = 0.08  # the abstention threshold keeps false abstention at most this on every dev set
 MIN_PRECISION = 0.92  # "supported" from the lowest probability whose answers are this precise on dev
@@ -45,18 +50,18 @@ def _label(dataset: str, q: dict, hits, reading: reader.Reading) -> Item:
     ok, span_ok = [], []
     for h, c in zip(hits, reading.candidates):
         text = h.sentence.text
-        has_gold = golds is not None and benchmarks.contains_gold(text, golds)
+        has_gold = golds is not None and scoring.contains_gold(text, golds)
         if dataset == "squad":
             has_gold = has_gold and h.title == q["title"]
-        ok.append(bool(q["answerable"] and (has_gold or benchmarks._matches(text, q.get("facts", [])))))
+        ok.append(bool(q["answerable"] and (has_gold or scoring._matches(text, q.get("facts", [])))))
         span_ok.append([golds is not None and _tight(s.text, golds) for s in c.spans])
     return Item(dataset, q["answerable"], reading, ok, span_ok if golds is not None else None)
 
 
 def _tight(span: str, golds) -> bool:
     """The span holds a gold answer and little else: at most twice its length (RGB's lists: every item)."""
-    groups = benchmarks.gold_groups(golds)
-    if not benchmarks.contains_gold(span, golds):
+    groups = scoring.gold_groups(golds)
+    if not scoring.contains_gold(span, golds):
         return False
     longest = sum(max(len(a) for a in g if a.casefold() in span.casefold()) for g in groups)
     return len(span) <= 2 * longest + 4
@@ -74,34 +79,34 @@ def _questions(data: Path) -> dict[str, tuple[list, list[dict]]]:
         }
         for q in squad.squad_questions(sq, "dev")
     ]
-    rgb = benchmarks.rgb_rows(data, benchmarks.RGB_IDS["dev"])
+    rgb = sets.rgb_rows(data, sets.RGB_IDS["dev"])
     rgb_qs = [{"question": " ".join(r["query"].split()), "answerable": True, "golds": r["answer"]} for r in rgb]
-    queries, truth = benchmarks.multihop(data)
+    queries, truth = sets.multihop(data)
     mh_qs = []
-    for q in benchmarks.multihop_split(queries, "dev"):
+    for q in sets.multihop_split(queries, "dev"):
         gold = truth[q["id"]]["answer"]
         null = q["question_type"] == "null_query"
         mh_qs.append(
             {
                 "question": " ".join(q["question"].split()),
                 "answerable": not null,
-                "golds": None if null or gold.casefold() in benchmarks.YES_NO else gold,
-                "facts": [benchmarks._norm(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
+                "golds": None if null or gold.casefold() in scoring.YES_NO else gold,
+                "facts": [squash(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
             }
         )
     return {
         "squad": (squad.squad_articles(sq), squad_qs),
-        "rgb": (benchmarks.rgb_articles(rgb), rgb_qs),
-        "multihop": (benchmarks.multihop_articles(truth.values()), mh_qs),
+        "rgb": (sets.rgb_articles(rgb), rgb_qs),
+        "multihop": (sets.multihop_articles(truth.values()), mh_qs),
     }
 
 
-def retrieve_all(data: Path, cache: benchmarks.VectorCache, log=print) -> list[tuple[str, dict, list]]:
+def retrieve_all(data: Path, cache: vectors.VectorCache, log=print) -> list[tuple[str, dict, list]]:
     """(dataset, question, hits) of every dev question, retrieved as `qa ask` retrieves."""
     out = []
     for name, (articles, qs) in _questions(data).items():
         t = time.perf_counter()
-        corpus = benchmarks._Corpus(articles, cache)
+        corpus = quality._Corpus(articles, cache)
         cache.embed([q["question"] for q in qs])
         try:
             out += [(name, q, corpus.search(q["question"], answer.POOL)) for q in qs]
@@ -228,6 +233,8 @@ class Outcome:
     ok: bool  # the best sentence answers
     span_p: float  # its best span's probability (0 without one)
     span_ok: bool | None  # that span holds the answer (None: no gold text to tell)
+    names: float  # the pool's share of what the question names
+    top_similarity: float  # the pool's best cosine
 
 
 def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
@@ -239,7 +246,11 @@ def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
         span_ok = None
         if c.span is not None and i.span_ok is not None:
             span_ok = i.span_ok[b][c.spans.index(c.span)]
-        out.append(Outcome(i.dataset, i.answerable, c.p, i.sentence_ok[b], c.span.p if c.span else 0.0, span_ok))
+        names = c.features[SENTENCE_FEATURES.index("pool_names")]
+        top = c.features[SENTENCE_FEATURES.index("top_similarity")]
+        out.append(
+            Outcome(i.dataset, i.answerable, c.p, i.sentence_ok[b], c.span.p if c.span else 0.0, span_ok, names, top)
+        )
     return out
 
 
@@ -261,6 +272,34 @@ def pick_abstain(outs: list[Outcome]) -> float:
         ]
         if max(false) <= MAX_FALSE and np.mean(caught) > gain + 1e-12:
             best, gain = t, float(np.mean(caught))
+    return best
+
+
+def gate(outs: list[Outcome], min_names: float, min_similarity: float) -> list[Outcome]:
+    return [
+        dataclasses.replace(o, p=0.0) if o.names < min_names or o.top_similarity < min_similarity else o for o in outs
+    ]
+
+
+def pick_gates(outs: list[Outcome]) -> tuple[float, float]:
+    """The share of the question's names the evidence must hold and the least best cosine, from NAME_GRID
+    x SIMILARITY_GRID: the pair whose abstention threshold (pick_abstain) catches the most unanswerable
+    dev questions within MAX_FALSE."""
+    best, gain = (0.0, 0.0), -1.0
+    sets = {o.dataset for o in outs}
+    for m in NAME_GRID:
+        for sim in SIMILARITY_GRID:
+            gated = gate(outs, m, sim)
+            t = pick_abstain(gated)
+            false = max(np.mean([o.p < t for o in gated if o.dataset == d and o.answerable]) for d in sets)
+            caught = np.mean(
+                [
+                    np.mean([o.p < t for o in gated if o.dataset == d and not o.answerable])
+                    for d in {o.dataset for o in outs if not o.answerable}
+                ]
+            )
+            if false <= MAX_FALSE and caught > gain + 1e-12:
+                best, gain = (m, sim), float(caught)
     return best
 
 
@@ -315,12 +354,12 @@ def main(argv: list[str] | None = None) -> None:
     from qa import embeddings
 
     t0 = time.perf_counter()
-    data = benchmarks.find_data(args.data)
+    data = sets.find_data(args.data)
     retrieved = None
     if args.hits and Path(args.hits).is_file():  # a retrieval saved by an earlier run, to iterate on features
         retrieved = pickle.loads(Path(args.hits).read_bytes())
     if retrieved is None:
-        retrieved = retrieve_all(data, benchmarks.VectorCache(embeddings.load()))
+        retrieved = retrieve_all(data, vectors.VectorCache(embeddings.load()))
         if args.hits:
             Path(args.hits).write_bytes(pickle.dumps(retrieved))
     items = read_all(retrieved)
@@ -331,8 +370,12 @@ def main(argv: list[str] | None = None) -> None:
             [i for k, i in enumerate(items) if k % FOLDS == f], reader_model.Weights(span, sentence, 0, 0, 0)
         )
     span, sentence = fit(items)
+    min_names, min_similarity = pick_gates(outs)
+    outs = gate(outs, min_names, min_similarity)
     abstain = pick_abstain(outs)
-    weights = reader_model.Weights(span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain))
+    weights = reader_model.Weights(
+        span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain), min_names, min_similarity
+    )
     dev = dev_scores(outs, weights)
     doc = {
         "about": "The extractive reader's model (qa/reader_model.py): a logistic regression giving each span P(it "
@@ -351,7 +394,13 @@ def main(argv: list[str] | None = None) -> None:
         "l2": L2,
         "trees": TREES,
         "seconds": round(time.perf_counter() - t0),
-        "thresholds": {"abstain": weights.abstain, "supported": weights.supported, "span_min": weights.span_min},
+        "thresholds": {
+            "abstain": weights.abstain,
+            "supported": weights.supported,
+            "span_min": weights.span_min,
+            "min_names": weights.min_names,
+            "min_similarity": weights.min_similarity,
+        },
         "threshold_rules": {
             "max_false_abstention": MAX_FALSE,
             "min_supported_precision": MIN_PRECISION,

@@ -214,7 +214,7 @@ class Library:
 
     def _extractive(self, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         hits = self.retriever.search(question, max(k, answer.POOL), doc_ids)
-        return answer.extractive(question, hits, k)
+        return answer.extractive(question, hits, k, self.settings.reader)
 
     def _fallback(self, error: ModelError, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         if not self.settings.llm_fallback:

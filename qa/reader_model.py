@@ -118,6 +118,8 @@ class Weights:
     abstain: float  # below this P(answers): "The articles do not say."
     supported: float  # at or above: "supported"; in between: "partial" (shown as "may answer")
     span_min: float  # the short span is the answer only at or above this P(span | sentence answers)
+    min_names: float = 0.0  # the pool must hold this share of what the question names, or nothing answers
+    min_similarity: float = 0.0  # ... and its best cosine must reach this
 
 
 @functools.lru_cache(maxsize=4)
@@ -129,7 +131,15 @@ def load(path: Path = WEIGHTS) -> Weights:
 
         raise ModelFileError(f"{path} was trained on other features; run `python -m bench.train_reader` again.")
     t = d["thresholds"]
-    return Weights(span, sentence, t["abstain"], t["supported"], t["span_min"])
+    return Weights(
+        span,
+        sentence,
+        t["abstain"],
+        t["supported"],
+        t["span_min"],
+        t.get("min_names", 0.0),
+        t.get("min_similarity", 0.0),
+    )
 
 
 def sentence_matrix(reading: Reading) -> np.ndarray:
@@ -157,9 +167,13 @@ def score(reading: Reading, weights: Weights) -> Reading:
         for s, p in zip(c.spans, ps):
             s.p = float(p)
         c.span = max(c.spans, key=lambda s: s.p, default=None)
-    counts_other = SENTENCE_FEATURES.index("counts_other")
+    counts_other, names = SENTENCE_FEATURES.index("counts_other"), SENTENCE_FEATURES.index("pool_names")
+    top = SENTENCE_FEATURES.index("top_similarity")
     for c, p in zip(reading.candidates, weights.sentence.prob(sentence_matrix(reading))):
         # its numbers count something other than what the question counts ("400 fighters" for "how many
-        # soldiers"): whatever else it shares with the question, it does not say
-        c.p = 0.0 if c.features[counts_other] else float(p)
+        # soldiers"): whatever else it shares with the question, it does not say; and evidence that lacks
+        # what the question names (another tournament, another company), or that is far from it, is about
+        # something else
+        gated = c.features[names] < weights.min_names or c.features[top] < weights.min_similarity
+        c.p = 0.0 if c.features[counts_other] or gated else float(p)
     return reading
