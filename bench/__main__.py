@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.report import ROOT
 
 QUALITY_OUT = ROOT / "evals" / "RESULTS.md"
+QUALITY_LLM_OUT = ROOT / "evals" / "RESULTS-llm.md"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.choices["quality"].add_argument("--json", type=Path, help="also write the full report as JSON here")
     sub.choices["quality"].add_argument("--reader", choices=("classic", "parsed"), default="classic",
                                         help="the extractive reader measured (default: classic, the library's default)")
+    sub.choices["quality"].add_argument("--model", action="store_true", help="the model path (QA_MODE=llm) instead: "
+                                        "the local model, or the one OPENAI_BASE_URL / QA_MODEL name -> evals/RESULTS-llm.md")
+    sub.choices["quality"].add_argument("--sizes", help="with --model: questions per set, e.g. rgb=50,squad=100,multihop=100,palmyra=10")
     sub.choices["perf"].add_argument("--sizes", help="corpus sizes in sentences, comma-separated; 'base' is "
                                      "MultiHop + RGB (default: base,10000,100000; quick: 80)")
     args = parser.parse_args(argv)
@@ -49,6 +53,8 @@ def _log(message: str) -> None:
 
 
 def quality(args, command: str, parser) -> None:
+    if args.model:
+        return quality_model(args, command, parser)
     from bench import quality as q
     from bench import quality_report
 
@@ -58,6 +64,24 @@ def quality(args, command: str, parser) -> None:
     quality_report.write(report, out, args.json)
     page = quality_report.markdown(report)
     print(page[page.index("| benchmark") : page.index("\n\n", page.index("| benchmark"))])
+    print(f"\nwrote {out} in {report['seconds']:.0f} s")
+
+
+def quality_model(args, command: str, parser) -> None:
+    from bench import quality_llm, quality_llm_report
+
+    try:
+        sizes = {k: int(v) for k, v in (p.split("=") for p in args.sizes.split(","))} if args.sizes else None
+    except ValueError:
+        parser.error(f"--sizes {args.sizes!r}: give questions per set, e.g. rgb=10,squad=10,multihop=10")
+    if sizes and not set(sizes) <= {*quality_llm.SETS, "palmyra"}:
+        parser.error(f"--sizes: the sets are {', '.join(quality_llm.SETS)} and palmyra (cases of evals/palmyra.yaml)")
+    out = _out(args, QUALITY_LLM_OUT, "quality-llm", parser)
+    if sizes and out.resolve() == QUALITY_LLM_OUT.resolve() and sizes != quality_llm.FULL:
+        _log(f"note: a sample ({args.sizes}) is written to {out}; the page says so")
+    report = quality_llm.run(args.data, quick=args.quick, log=_log, command=command, sizes=sizes)
+    quality_llm_report.write(report, out, args.json)
+    print(quality_llm_report.markdown(report))
     print(f"\nwrote {out} in {report['seconds']:.0f} s")
 
 

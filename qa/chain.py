@@ -7,6 +7,9 @@ verified, an invented key is dropped and its claim marked unsupported, abstentio
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -31,6 +34,7 @@ class ModelPath:
         self.retriever, self.store, self.embedder = retriever, store, embedder
         self.model = ChatModel(settings)
         self.prompts = prompts.load_all()
+        self._fence_key = secrets.token_bytes(16)  # names fences: unguessable from outside, stable in this process
 
     # -- answers ---------------------------------------------------------------------------------
 
@@ -98,7 +102,15 @@ class ModelPath:
                 break
             kept.append(h)
             used += cost + 4
-        return {**state, "evidence": cite.Evidence.of(kept)}
+        return {**state, "evidence": self._keyed(kept)}
+
+    def _keyed(self, hits: list[Hit]) -> cite.Evidence:
+        """The evidence in reading order under a fence named by its content: the same sentences make the same
+        prompt whatever their scores, so a server's prompt cache (llama.cpp's) reuses it for a follow-up."""
+        hits = sorted(hits, key=lambda h: (h.sentence.doc_id, h.sentence.n))
+        ids = "\n".join(h.sentence.id for h in hits).encode()
+        fence = "evidence-" + hmac.new(self._fence_key, ids, hashlib.sha256).hexdigest()[:8]
+        return cite.Evidence(fence, {f"S{i}": h for i, h in enumerate(hits, 1)})
 
     def _messages(self, state: dict, form: str) -> list[tuple[str, str]]:
         ev = state["evidence"]

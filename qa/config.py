@@ -38,6 +38,11 @@ def quiet_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def models_dir() -> Path:
+    """Where model files assembled from installed packages live: the user cache dir (XDG_CACHE_HOME on Linux)."""
+    return Path(platformdirs.user_cache_dir("qa")) / "models"
+
+
 def child_environment(**extra: str) -> dict[str, str]:
     """The environment of a child process of ours (`python -m qa...`): this one, with this qa importable
     first, OpenMP threads that sleep unless told otherwise, and `extra` set."""

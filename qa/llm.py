@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qa.config import Settings
 from qa.errors import (
@@ -94,7 +95,7 @@ class ChatModel:
             return None
         # the fence's name is random per request; the same evidence under another name is the same request
         same = [(role, _FENCE.sub("evidence-*", content)) for role, content in messages]
-        key = hashlib.sha256(json.dumps([self.name, self.settings.openai_base_url, same, schema]).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps([self.name, _server(self.settings.openai_base_url), same, schema]).encode()).hexdigest()
         return Path(self.settings.llm_cache_dir) / f"{key[:32]}.json"
 
     def _price(self):
@@ -189,6 +190,17 @@ class ChatModel:
 
 class StructuredUnsupported(Exception):
     """The server refused a JSON-schema response_format; use the plain-text form."""
+
+
+def _server(base_url: str | None) -> str | None:
+    """The server as the reply cache knows it: a loopback server's port is dropped, since a local model started
+    on a free port gets another one each run, and its model name already says what answers."""
+    if not base_url:
+        return base_url
+    parts = urlsplit(base_url)
+    if parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        return parts._replace(netloc="127.0.0.1").geturl()
+    return base_url
 
 
 def _text(content) -> str:

