@@ -4,6 +4,7 @@ take away (`--format markdown`, the page's Copy button), each citation numbered 
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 
@@ -89,6 +90,16 @@ def summary_markdown(summary: Summary, docs: dict[str, DocumentInfo]) -> str:
     head = f"**Summary of {md('; '.join(titles))}**" if titles else "**Summary**"
     text = " ".join(md(s.text) + "".join(f" [{m}]" for m in s.citations) for s in summary.sentences)
     return "\n".join([head, "", text, "", "Sources:", "", *sources_markdown(summary.citations, docs)]) + "\n"
+
+
+def formatted(result: Answer | Summary, form: str, docs: dict[str, DocumentInfo]) -> str:
+    """An answer or summary as `--format` names it: "text", "markdown" (docs: the cited documents' records)
+    or "json" (its `to_dict()`)."""
+    if form == "json":
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    if isinstance(result, Answer):
+        return answer_markdown(result, docs).rstrip("\n") if form == "markdown" else answer_text(result)
+    return summary_markdown(result, docs).rstrip("\n") if form == "markdown" else summary_text(result)
 
 
 def eval_text(results, summary: dict, repeat: int) -> str:

@@ -86,7 +86,7 @@ def test_qa_summarize_format_markdown_and_a_wrong_format(library):
     assert out.stdout.startswith("**Summary of Syrian forces retake ancient city of Palmyra from ISIS**\n\n")
     assert [ln[:3] for ln in out.stdout.split("Sources:\n\n")[1].splitlines()] == ["1. ", "2. "]
     wrong = run_qa("summarize", "--format", "html", QA_DATA_DIR=library)
-    assert wrong.returncode == 2 and "--format is one of text, markdown, json" in wrong.stderr
+    assert wrong.returncode == 2 and all(w in wrong.stderr for w in ("'html' is not one of", "'markdown'", "'json'"))
 
 
 def test_readme_markdown_example_is_what_the_code_prints(palmyra):
