@@ -25,6 +25,7 @@ from qa.text import count_tokens, tokenize
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
+CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
 
 
 class ModelPath:
@@ -67,6 +68,15 @@ class ModelPath:
                     seen.add(key)
                     yield {"type": "citation", "key": key, "sentence_id": hit.sentence.id, "text": hit.sentence.text}
         yield {"type": "answer", "answer": self._finish(state, k)}
+
+    def standalone(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A follow-up rewritten by the model to stand alone (prompts/condense.txt), from the last CONDENSED
+        turns; the question as it is when the reply is not one usable line."""
+        lines = "\n".join(f"Q: {q}\nA: {a[:ANSWER_CHARS]}" for q, a in history[-CONDENSED:])
+        reply = self.model.complete(self.prompts["condense"].messages(
+            fence=cite.Evidence.of([]).fence, history=lines, question=question))
+        text = " ".join(reply.text.split()).strip("\"'` ")
+        return text if 0 < len(text) <= MAX_REWRITE and text.casefold() != ABSTAIN.casefold() else question
 
     def _retrieve(self, x) -> dict:
         q = x if isinstance(x, str) else x["question"]

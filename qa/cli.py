@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -19,6 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Form = Annotated[Literal["text", "markdown", "json"], typer.Option("--format", help="markdown: with numbered sources.")]
 
 
 def _library(data_dir: Path | None, preload: bool = False):
@@ -57,28 +58,33 @@ def ask(
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Candidate sentences to show.")] = 5,
     stream: Annotated[bool, typer.Option("--stream", help="Print the model's words as they come.")] = False,
+    previous: Annotated[Optional[list[str]], typer.Option("--previous", help="An earlier question (repeatable).")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    form: Form = "text",
 ) -> None:
     """Answer a question from the articles, citing the sentences used."""
-    lib = _library(data_dir, preload=True)
-    if stream and not as_json:
-        ans = _stream(lib, question, k, doc or None)
+    form, lib, history = "json" if as_json else form, _library(data_dir, preload=True), [{"question": q} for q in previous or []]
+    if stream and form == "text":
+        ans = _stream(lib, question, k, doc or None, history)
     else:
-        ans = lib.ask(question, k=k, doc_ids=doc or None)
-    if as_json:
-        print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
-        return
-    if ans.note and not ans.abstained:
+        ans = lib.ask(question, k=k, doc_ids=doc or None, history=history)
+    if ans.note and not ans.abstained and form != "json":
         print(f"({ans.note})", file=sys.stderr)
-    print(printing.answer_text(ans))
+    print(printing.formatted(ans, form, _cited(lib, ans) if form == "markdown" else {}))
 
 
-def _stream(lib, question: str, k: int, doc_ids):
+def _cited(lib, result) -> dict:
+    """The records (source, date) of the documents an answer or summary cites, for its Markdown."""
+    ids = [c.doc_id for c in [*result.citations, *getattr(result, "candidates", [])]] + getattr(result, "doc_ids", [])
+    return {d: lib.document(d) for d in dict.fromkeys(ids)}
+
+
+def _stream(lib, question: str, k: int, doc_ids, history: list[dict]):
     """Print the model's words as they arrive, each citation as it appears; return the final Answer
     (the same as without streaming), which is then printed checked, claim by claim."""
     ans = None
-    for event in lib.ask_stream(question, k=k, doc_ids=doc_ids):
+    for event in lib.ask_stream(question, k=k, doc_ids=doc_ids, history=history):
         if event["type"] == "token":
             print(event["text"], end="", flush=True)
         elif event["type"] == "citation":
@@ -96,13 +102,12 @@ def summarize(
     sentences: Annotated[int, typer.Option("--sentences", "-n", min=1, max=50, help="Sentences in the summary.")] = 5,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    form: Form = "text",
 ) -> None:
     """Summarize one or more articles with cited sentences."""
-    summary = _library(data_dir).summarize(doc_ids or None, sentences=sentences)
-    if as_json:
-        print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
-        return
-    print(printing.summary_text(summary))
+    lib, form = _library(data_dir), "json" if as_json else form
+    summary = lib.summarize(doc_ids or None, sentences=sentences)
+    print(printing.formatted(summary, form, _cited(lib, summary) if form == "markdown" else {}))
 
 
 @app.command()

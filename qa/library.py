@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, embeddings, health, ingest, pipeline, sentences, summarize
+from qa import answer, embeddings, followup, health, ingest, pipeline, sentences, summarize
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError
 from qa.pdf import page_of
@@ -164,27 +164,41 @@ class Library:
         """'extractive', or 'llm: <model>' when a chat model is configured."""
         return self.settings.mode_label()
 
-    def ask(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Answer:
-        question, k = _question(question), k or self.settings.top_k
+    def ask(self, question: str, k: int | None = None, doc_ids: list[str] | None = None, history=None) -> Answer:
+        """history: the previous turns, oldest first, each {"question": ..., "answer": ...} (an earlier
+        Answer's `to_dict()` will do); a follow-up is then asked standalone, as `Answer.asked_as` says."""
+        question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
         if not self.settings.use_llm():
-            return self._paged(self._extractive(question, k, doc_ids))
+            return self._as_asked(question, self._extractive(followup.standalone(question, past), k, doc_ids))
         try:
-            return self._paged(self._model().ask(question, k, doc_ids))
+            asked = self._model().standalone(question, past) if past else question
+            return self._as_asked(question, self._model().ask(asked, k, doc_ids))
         except ModelError as e:
-            return self._paged(self._fallback(e, question, k, doc_ids))
+            return self._as_asked(question, self._fallback(e, followup.standalone(question, past), k, doc_ids))
 
-    def ask_stream(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Iterator[dict]:
+    def ask_stream(self, question: str, k: int | None = None, doc_ids: list[str] | None = None,
+                   history=None) -> Iterator[dict]:
         """Events: {"type": "token", "text"}, {"type": "citation", ...} as they arrive, then
         {"type": "answer", "answer": Answer}, the same Answer `ask` gives. Extractive: the answer only."""
-        question, k = _question(question), k or self.settings.top_k
+        question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
         if not self.settings.use_llm():
-            yield {"type": "answer", "answer": self._paged(self._extractive(question, k, doc_ids))}
+            yield {"type": "answer", "answer": self.ask(question, k, doc_ids, past)}
             return
         try:
-            for event in self._model().stream(question, k, doc_ids):
-                yield {**event, "answer": self._paged(event["answer"])} if event["type"] == "answer" else event
+            asked = self._model().standalone(question, past) if past else question
+            for event in self._model().stream(asked, k, doc_ids):
+                if event["type"] == "answer":
+                    event = {**event, "answer": self._as_asked(question, event["answer"])}
+                yield event
         except ModelError as e:
-            yield {"type": "answer", "answer": self._paged(self._fallback(e, question, k, doc_ids))}
+            ans = self._fallback(e, followup.standalone(question, past), k, doc_ids)
+            yield {"type": "answer", "answer": self._as_asked(question, ans)}
+
+    def _as_asked(self, question: str, ans: Answer) -> Answer:
+        """The answer under the user's own question; the standalone form it was asked as beside it."""
+        if ans.question != question:
+            ans.asked_as, ans.question = ans.question, question
+        return self._paged(ans)
 
     def as_runnable(self, k: int | None = None):
         """The answer chain as a LangChain Runnable: question (or {"question", "doc_ids"}) -> Answer."""

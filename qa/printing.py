@@ -1,11 +1,16 @@
 """Answers, summaries and eval results as the CLI prints them: plain text, each claim with its citation
-markers and each citation with its sentence, title, id, page and character offsets."""
+markers and each citation with its sentence, title, id, page and character offsets; and as Markdown to
+take away (`--format markdown`, the page's Copy button), each citation numbered with its source."""
 
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 
-from qa.types import Answer, Citation, Summary
+from qa.types import Answer, Citation, DocumentInfo, Summary
+
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")  # what Markdown would read as markup inside a line
 
 
 def citations_text(citations: list[Citation], support: dict[int, str] | None = None) -> str:
@@ -19,6 +24,11 @@ def citations_text(citations: list[Citation], support: dict[int, str] | None = N
 
 
 def answer_text(ans: Answer) -> str:
+    asked = f"(asked as: {ans.asked_as})\n" if ans.asked_as else ""
+    return asked + _answer_body(ans)
+
+
+def _answer_body(ans: Answer) -> str:
     if ans.abstained:
         said = ans.answer + (f" (best candidate: p {ans.probability:.2f})" if ans.probability is not None else "")
         if not ans.candidates:
@@ -36,6 +46,60 @@ def answer_text(ans: Answer) -> str:
 def summary_text(summary: Summary) -> str:
     sentences = "\n".join(s.text + " " + "".join(f"[{m}]" for m in s.citations) for s in summary.sentences)
     return sentences + "\n\n" + citations_text(summary.citations)
+
+
+def md(text: str) -> str:
+    """Text as one Markdown line that shows as written: whitespace runs as one space, markup escaped."""
+    return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def sources_markdown(citations: list[Citation], docs: dict[str, DocumentInfo]) -> list[str]:
+    """A numbered list, one line per citation: quote, title, source, date, page, url, sentence id."""
+    lines = []
+    for c in citations:
+        info = docs.get(c.doc_id)
+        where = [f"*{md(c.title or '(untitled)')}*"]
+        where += [md(x) for x in (info.source, info.published_at[:10]) if x] if info else []
+        where += [f"p. {c.page}"] if c.page else []
+        url = c.url or (info.url if info else "")
+        where += [f"<{url}>"] if re.fullmatch(r"https?://[^\s<>]+", url) else []
+        lines.append(f"{c.marker}. “{md(c.text)}” — {', '.join(where)} (sentence `{c.sentence_id}`)")
+    return lines
+
+
+def answer_markdown(ans: Answer, docs: dict[str, DocumentInfo]) -> str:
+    """The question, the answer with its citation markers, then the sources numbered as the markers are;
+    an abstention with the nearest sentences instead. docs: the cited documents' records, by id."""
+    out = [f"**Q: {md(ans.question)}**"] + ([f"*Asked as: {md(ans.asked_as)}*"] if ans.asked_as else [])
+    if ans.abstained:
+        out += ["", md(ans.answer)]
+        if ans.candidates:
+            out += ["", "Nearest sentences (none answers the question):", "", *sources_markdown(ans.candidates, docs)]
+    else:
+        out += ["", " ".join(md(c.text) + ("".join(f" [{m}]" for m in c.citations) or f" ({c.support}: no citation)")
+                             for c in ans.claims)]
+        out += ["", "Sources:", "", *sources_markdown(ans.citations, docs)]
+    if ans.note:
+        out += ["", f"*{md(ans.note)}*"]
+    return "\n".join(out) + "\n"
+
+
+def summary_markdown(summary: Summary, docs: dict[str, DocumentInfo]) -> str:
+    """The summary's sentences with their markers, then the sources numbered as the markers are."""
+    titles = [docs[d].title or "(untitled)" for d in summary.doc_ids if d in docs]
+    head = f"**Summary of {md('; '.join(titles))}**" if titles else "**Summary**"
+    text = " ".join(md(s.text) + "".join(f" [{m}]" for m in s.citations) for s in summary.sentences)
+    return "\n".join([head, "", text, "", "Sources:", "", *sources_markdown(summary.citations, docs)]) + "\n"
+
+
+def formatted(result: Answer | Summary, form: str, docs: dict[str, DocumentInfo]) -> str:
+    """An answer or summary as `--format` names it: "text", "markdown" (docs: the cited documents' records)
+    or "json" (its `to_dict()`)."""
+    if form == "json":
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    if isinstance(result, Answer):
+        return answer_markdown(result, docs).rstrip("\n") if form == "markdown" else answer_text(result)
+    return summary_markdown(result, docs).rstrip("\n") if form == "markdown" else summary_text(result)
 
 
 def eval_text(results, summary: dict, repeat: int) -> str:

@@ -18,6 +18,7 @@ REQUIRED = {
     "summary_map": {"fence", "evidence", "sentences", "format"},
     "summary_reduce": {"fence", "evidence", "sentences", "format"},
     "judge": {"fence", "claim", "evidence"},
+    "condense": {"fence", "history", "question"},
 }
 
 

@@ -100,6 +100,7 @@ class Answer:
     usage: dict | None = None  # {"prompt_tokens", "completion_tokens", "cost_usd"} when a model ran
     note: str = ""  # e.g. why an extractive answer stands in for a failed model call
     probability: float | None = None  # extractive: P(the best candidate answers), also when it abstains
+    asked_as: str = ""  # a follow-up as it was asked, standalone (from the history); "" when asked as it is
 
     def to_dict(self) -> dict:
         return asdict(self)

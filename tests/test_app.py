@@ -3,6 +3,7 @@ the page's HTML: escaped, highlighted at the stored offsets, labelled with the m
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -51,6 +52,17 @@ def test_ask_returns_what_qa_ask_json_prints(client, server):
                          text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert got == json.loads(out.stdout)
+
+
+def test_ask_with_history_answers_a_follow_up(client):
+    first = client.predict(FIGHTERS_Q, api_name="/ask")
+    alone = client.predict("Who said so?", api_name="/ask")  # today's calls, without a history, still work
+    after = client.predict("Who said so?", 5, None, [first], api_name="/ask")
+    assert "Abdulrahman" not in alone["answer"] and alone["asked_as"] == ""
+    assert "Abdulrahman" in after["answer"] and after["question"] == "Who said so?"
+    assert after["asked_as"] == "Who said so? (ISIS fighters died battle Palmyra)"
+    with pytest.raises(Exception, match="a history turn must be"):
+        client.predict("Who said so?", 5, None, [7], api_name="/ask")
 
 
 def test_summarize_json(client):
@@ -180,8 +192,10 @@ def test_library_handlers(tmp_path):
 
     page = Page(Library(tmp_path / "data", Settings(mode="extractive")))
     assert page.library_view()[-1]["visible"] is True
-    with pytest.raises(gr.Error, match="No articles yet: add the example article"):
-        page.ask("Who won?", [], None)
+    transcript, history, view, box = page.ask("Who won?", [], None)  # the error is a turn of the chat
+    assert history == [{"question": "Who won?", "error": "No articles yet: add the example article, or upload one "
+                                                         "under Library."}]
+    assert 'class="turn error"' in transcript and "add the example article" in transcript and view == box == gr.update()
     status, rows, *_, offer = page.add_example()
     assert "Added: Syrian forces retake ancient city of Palmyra from ISIS (12 sentences)" in status
     assert rows[0][:4] == ["Syrian forces retake ancient city of Palmyra from ISIS", "palmyra.txt", "", 12]
@@ -234,8 +248,9 @@ def test_a_page_open_to_a_network_fetches_no_urls(tmp_path, host, setting, fetch
     url = f"http://127.0.0.1:{httpd.server_port}/internal"
     try:
         page = Page(Library(tmp_path / "data", Settings(mode="extractive")), fetch_urls=False)
-        with pytest.raises(gr.Error, match="does not fetch URLs.*QA_PAGE_URLS=on"):
-            page.add_urls(url)
+        status, *rest = page.add_urls(url)  # the message in the status line, the other outputs unchanged
+        assert re.search("does not fetch URLs.*QA_PAGE_URLS=on", status) and 'class="qa-error"' in status
+        assert rest == [gr.update()] * 5
         with pytest.raises(gr.Error, match="does not fetch URLs"):
             page.api_ingest(None, url, "", "")
         assert hits == [] and page.lib.documents() == []

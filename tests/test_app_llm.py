@@ -55,7 +55,10 @@ class SlowStream(Quiet):
 
 
 def reply(body: dict) -> str:
-    """The answer citing the 400-fighters sentence: claims JSON when asked whole, text with keys streamed."""
+    """The answer citing the 400-fighters sentence: claims JSON when asked whole, text with keys streamed; a
+    follow-up (the chat's second question) rewritten as the first question."""
+    if "rewrite a follow-up question" in body["messages"][0]["content"]:
+        return FIGHTERS_Q
     key = key_of(body, "400 ISIS fighters")
     return f"{CLAIM} [{key}]" if body.get("stream") else claims_json((CLAIM, [key]))
 
@@ -155,6 +158,7 @@ def test_page_streams_the_answer_then_shows_it_checked(client, server):
         page.locator("#ask").click()
         expect(page.locator("#transcript .badge")).to_have_text(["supported", "supported"], timeout=WAIT)
         expect(page.locator("#transcript .turn .question")).to_have_text([FIGHTERS_Q, "And how many fighters died, again?"])
+        expect(page.locator("#transcript .asked-as")).to_have_text([f"asked as: {FIGHTERS_Q}"])  # the model's rewrite
         browser.close()
 
     drafts = [s for s in seen if s["draft"] is not None]
@@ -212,9 +216,9 @@ def test_stream_handler_error_drops_the_draft_and_shows_the_message(llm_page):
                 "citations": [], "claims": [], "candidates": []}]
     steps = page.ask_stream(FIGHTERS_Q, earlier, None)
     assert 'class="turn draft"' in next(steps)[0]  # the question shows at once
-    assert 'class="turn draft"' not in next(steps)[0]  # the failed draft is taken away
-    with pytest.raises(gr.Error, match="did not answer within 2 s") as e:
-        next(steps)
-    assert KEY not in str(e.value)
-    with pytest.raises(gr.Error, match="Type a question first"):
-        next(page.ask_stream("  ", [], None))
+    transcript, history, *_ = next(steps)  # the failed draft is taken away, the error is a turn in its place
+    assert 'class="turn draft"' not in transcript and 'class="turn error"' in transcript
+    assert history[:1] == earlier and history[1]["question"] == FIGHTERS_Q
+    assert "did not answer within 2 s" in history[1]["error"] and KEY not in transcript
+    assert list(steps) == []
+    assert list(page.ask_stream("  ", [], None)) == [(gr.update(),) * 4]  # a warning; nothing changes

@@ -156,3 +156,65 @@ def test_a_read_only_page_shows_no_way_to_add_or_delete(browser, tmp_path):
         expect(page.locator("#delete")).to_be_hidden()
         expect(page.locator("#add-example")).to_be_hidden()
         page.close()
+
+
+def test_asking_an_empty_library_is_one_message_in_the_chat(browser, tmp_path):
+    """A user error is a turn of the chat (the question and what to do), and no panel shows a bare "Error"."""
+    from playwright.sync_api import expect
+
+    with app_server(tmp_path / "data", tmp_path / "server.log") as url:
+        page = browser.new_page()
+        page.goto(url)
+        expect(page.locator("#add-example")).to_be_visible(timeout=WAIT)
+        ask(page, "Who won the <b>match</b>?")
+        turn = page.locator("#transcript .turn.error")
+        expect(turn).to_have_count(1, timeout=WAIT)
+        expect(turn.locator(".question")).to_have_text("Who won the <b>match</b>?")  # escaped, as typed
+        expect(turn.locator(".qa-error")).to_have_text("No articles yet: add the example article, or upload one "
+                                                       "under Library.")
+        page.get_by_role("tab", name="Summarize").click()
+        page.locator("#summarize").click()
+        expect(page.locator("#summary .qa-error")).to_contain_text("No articles yet", timeout=WAIT)
+        page.wait_for_timeout(1000)  # time for a toast or an error badge, if there were one
+        page.get_by_role("tab", name="Ask").click()
+        expect(page.locator("#transcript .turn")).to_have_count(1)
+        assert "Error" not in page.locator("body").inner_text()
+        assert page.locator("#transcript b, .toast-body").count() == 0
+        page.close()
+
+
+def test_follow_up_and_copy_with_sources(browser, tmp_path):
+    """The chat passes its history (the follow-up is shown as asked), and Copy puts the answer with its
+    numbered sources on the clipboard as Markdown: what `qa ask --format markdown` prints."""
+    from playwright.sync_api import expect
+
+    with app_server(tmp_path / "data", tmp_path / "server.log") as url:
+        context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(url)
+        page.locator("#add-example").click(timeout=WAIT)
+        expect(page.locator("#add-example")).to_be_hidden(timeout=WAIT)
+        ask(page, FIGHTERS_Q)
+        expect(page.locator("#transcript .claim").first).to_contain_text("400", timeout=WAIT)
+        ask(page, "Who said so?")
+        second = page.locator("#transcript .turn").nth(1)
+        expect(second.locator(".claim")).to_contain_text("Abdulrahman", timeout=WAIT)
+        expect(second.locator(".asked-as")).to_have_text("asked as: Who said so? (ISIS fighters died battle Palmyra)")
+
+        button = page.locator("#transcript .turn").first.locator("button.copy")
+        button.click()
+        expect(button).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == button.get_attribute("data-copy")
+        assert copied.startswith(f"**Q: {FIGHTERS_Q}**\n\n") and "\nSources:\n\n1. “" + FIGHTERS_SENTENCE in copied
+        assert "*Syrian forces retake ancient city of Palmyra from ISIS*, palmyra.txt (sentence `" in copied
+
+        page.get_by_role("tab", name="Summarize").click()
+        page.locator("#summarize").click()
+        summary_copy = page.locator("#summary button.copy")
+        summary_copy.click(timeout=WAIT)
+        expect(summary_copy).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("**Summary of Syrian forces retake ancient city of Palmyra from ISIS**\n\n")
+        assert [ln[:3] for ln in copied.split("Sources:\n\n")[1].splitlines()] == ["1. ", "2. ", "3. ", "4. ", "5. "]
+        context.close()

@@ -24,6 +24,9 @@ def static(name: str) -> str:
     return (resources.files("qa.web") / "static" / name).read_text(encoding="utf-8")
 
 
+CHIPS_AND_COPY = static("chips.js") + "\n" + static("copy.js")  # an answer's chips open its sources; Copy copies it
+
+
 def build(lib: Library, fetch_urls: bool = True, access: Access | None = None) -> gr.Blocks:
     """The page over one Library (shared by every visitor; it has its own locks)."""
     page = Page(lib, fetch_urls, access)
@@ -53,7 +56,7 @@ def build(lib: Library, fetch_urls: bool = True, access: Access | None = None) -
 
 def _ask_tab(page: Page) -> SimpleNamespace:
     with gr.Tab("Ask", id="ask-tab"):
-        transcript = gr.HTML(transcript_html([], page.settings), elem_id="transcript", js_on_load=static("chips.js"),
+        transcript = gr.HTML(transcript_html([], page.settings), elem_id="transcript", js_on_load=CHIPS_AND_COPY,
                              max_height=560, autoscroll=True)
         with gr.Row():
             question = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How many ISIS fighters died?",
@@ -62,7 +65,7 @@ def _ask_tab(page: Page) -> SimpleNamespace:
         with gr.Row():
             docs = gr.Dropdown(label="Only these articles (optional)", multiselect=True, scale=5)
             clear = gr.Button("Clear chat", size="sm", scale=1)
-        history = gr.State([])  # this visitor's answers (dicts), oldest first
+        history = gr.State([])  # this visitor's turns, oldest first: Answer dicts, {"question", "error"} for errors
     return SimpleNamespace(transcript=transcript, question=question, ask=ask, docs=docs, clear=clear, history=history)
 
 
@@ -81,7 +84,7 @@ def _summarize_tab() -> SimpleNamespace:
             docs = gr.Dropdown(label="Articles (none picked: all)", multiselect=True, scale=4)
             length = gr.Slider(1, 15, value=5, step=1, label="Sentences", scale=2)
         go = gr.Button("Summarize", variant="primary", elem_id="summarize")
-        summary = gr.HTML(elem_id="summary", js_on_load=static("chips.js"))
+        summary = gr.HTML(elem_id="summary", js_on_load=CHIPS_AND_COPY)
     return SimpleNamespace(docs=docs, length=length, go=go, summary=summary)
 
 

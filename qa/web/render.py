@@ -74,8 +74,30 @@ def answer_html(a: dict, label: str) -> str:
         by_marker = {c["marker"]: c for c in a["citations"]}
         body = "".join(claim_html(c, by_marker) for c in a["claims"]) + sources_html("Sources", a["citations"])
     note = f'<p class="note">{esc(a["note"])}</p>' if a.get("note") else ""
-    return (f'<div class="turn"><div class="question">{esc(a["question"])}</div>'
-            f'<div class="answer"><span class="mode-tag">{esc(label)}</span>{note}{body}</div></div>')
+    asked = f'<div class="asked-as">asked as: {esc(a["asked_as"])}</div>' if a.get("asked_as") else ""
+    return (f'<div class="turn"><div class="question">{esc(a["question"])}</div>{asked}'
+            f'<div class="answer"><span class="mode-tag">{esc(label)}</span>{copy_html(a.get("markdown", ""))}'
+            f'{note}{body}</div></div>')
+
+
+def copy_html(markdown: str) -> str:
+    """The Copy button of an answer or summary: the Markdown it copies (sources numbered) rides, escaped, in
+    its data-copy attribute; static/copy.js puts it on the clipboard."""
+    if not markdown:
+        return ""
+    return (f'<button type="button" class="copy" data-copy="{esc(markdown)}" '
+            'title="Copy as Markdown, with its numbered sources">Copy</button>')
+
+
+def error_turn_html(turn: dict) -> str:
+    """A question the page could not answer: the question, then the one-line message that says what to do."""
+    return (f'<div class="turn error"><div class="question">{esc(turn["question"])}</div>'
+            f'<div class="answer">{message_html(turn["error"])}</div></div>')
+
+
+def message_html(text: str) -> str:
+    """A user error shown where its result would have been (a panel, a chat turn), styled as an error."""
+    return f'<p class="qa-error" role="alert">{esc(text)}</p>'
 
 
 def draft_html(question: str, written: str, cited: dict[str, dict], label: str) -> str:
@@ -96,19 +118,21 @@ def draft_html(question: str, written: str, cited: dict[str, dict], label: str) 
 
 
 def transcript_html(history: list[dict], settings: Settings, draft: str = "") -> str:
-    """The chat: every answer so far, then the one being written (`draft`, already HTML), if any."""
+    """The chat: every answer (or error turn: {"question", "error"}) so far, then the one being written
+    (`draft`, already HTML), if any."""
     if not history and not draft:
         return '<div class="placeholder">Ask a question about your articles.</div>'
-    return "".join(answer_html(a, mode_label(settings, a)) for a in history) + draft
+    turns = (error_turn_html(a) if "error" in a else answer_html(a, mode_label(settings, a)) for a in history)
+    return "".join(turns) + draft
 
 
-def summary_html(s: dict, settings: Settings) -> str:
+def summary_html(s: dict, settings: Settings, markdown: str = "") -> str:
     by_marker = {c["marker"]: c for c in s["citations"]}
     body = "".join(claim_html(x, by_marker) for x in s["sentences"])
     if s["mode"] == "llm":  # extractive sentences are their own sources: listing them again adds nothing
         body += sources_html("Sources", s["citations"])
     return (f'<div class="turn summary"><div class="answer"><span class="mode-tag">{esc(mode_label(settings, s))}</span>'
-            f'{body}</div></div>')
+            f'{copy_html(markdown)}{body}</div></div>')
 
 
 def highlight(text: str, spans: list[tuple[int, int]], focus: tuple[int, int] | None = None) -> str:
