@@ -29,13 +29,26 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--quick", action="store_true", help="a smoke test on a small sample, written to a temp folder")
         p.add_argument("--out", type=Path, help="where the page goes (default: the results file; quick: a temp folder)")
     sub.choices["quality"].add_argument("--json", type=Path, help="also write the full report as JSON here")
-    sub.choices["quality"].add_argument("--reader", choices=("classic", "parsed"), default="classic",
-                                        help="the extractive reader measured (default: classic, the library's default)")
-    sub.choices["quality"].add_argument("--model", action="store_true", help="the model path (QA_MODE=llm) instead: "
-                                        "the local model, or the one OPENAI_BASE_URL / QA_MODEL name -> evals/RESULTS-llm.md")
-    sub.choices["quality"].add_argument("--sizes", help="with --model: questions per set, e.g. rgb=50,squad=100,multihop=100,palmyra=10")
-    sub.choices["perf"].add_argument("--sizes", help="corpus sizes in sentences, comma-separated; 'base' is "
-                                     "MultiHop + RGB (default: base,10000,100000; quick: 80)")
+    sub.choices["quality"].add_argument(
+        "--reader",
+        choices=("classic", "parsed"),
+        default="classic",
+        help="the extractive reader measured (default: classic, the library's default)",
+    )
+    sub.choices["quality"].add_argument(
+        "--model",
+        action="store_true",
+        help="the model path (QA_MODE=llm) instead: "
+        "the local model, or the one OPENAI_BASE_URL / QA_MODEL name -> evals/RESULTS-llm.md",
+    )
+    sub.choices["quality"].add_argument(
+        "--sizes", help="with --model: questions per set, e.g. rgb=50,squad=100,multihop=100,palmyra=10"
+    )
+    sub.choices["perf"].add_argument(
+        "--sizes",
+        help="corpus sizes in sentences, comma-separated; 'base' is "
+        "MultiHop + RGB (default: base,10000,100000; quick: 80)",
+    )
     args = parser.parse_args(argv)
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
     (quality if args.command == "quality" else perf)(args, command, parser)
@@ -94,8 +107,9 @@ def perf(args, command: str, parser) -> None:
         parser.error(f"--sizes {args.sizes!r}: give sentence counts and/or 'base', e.g. --sizes base,10000")
     out = _out(args, p.RESULTS, "perf", parser)
     json_out = out.with_name("perf.json")
-    report = p.run(args.data, [s for s in sizes if s], args.quick, lambda r: perf_report.write(r, out, json_out), _log,
-                   command)
+    report = p.run(
+        args.data, [s for s in sizes if s], args.quick, lambda r: perf_report.write(r, out, json_out), _log, command
+    )
     page = perf_report.markdown(report)
     print(page[page.index("## Ratios") : page.index("## Absolute numbers")].strip())
     print(f"\nwrote {out}, {json_out} and {out.with_name('perf.png')} in {report['seconds']:.0f} s")

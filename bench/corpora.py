@@ -24,6 +24,7 @@ from qa.types import Article
 
 MIN_WORDS = 4  # filler lines with fewer words are page chrome (menus, buttons, bylines), not sentences
 
+
 def _words(s: str) -> int:
     """Words with a letter or digit in them ("###" and "|" are not words)."""
     return sum(any(c.isalnum() for c in w) for w in s.split())

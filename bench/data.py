@@ -59,8 +59,12 @@ def rgb_articles(rows: list[dict]) -> list:
     """One article per positive or negative snippet of the questions (identical snippets collapse)."""
     from qa.ingest import from_text
 
-    return [from_text(s, source="rgb", title=f"rgb {r['id']}.{n}")
-            for r in rows for n, s in enumerate(r["positive"] + r["negative"]) if s.strip()]
+    return [
+        from_text(s, source="rgb", title=f"rgb {r['id']}.{n}")
+        for r in rows
+        for n, s in enumerate(r["positive"] + r["negative"])
+        if s.strip()
+    ]
 
 
 def multihop_articles(entries: Iterable[dict]) -> list:
@@ -76,6 +80,13 @@ def multihop_articles(entries: Iterable[dict]) -> list:
             if ev["fact"] not in have:
                 have.append(ev["fact"])
             meta[ev["url"]] = ev
-    return [from_text("\n\n".join(fs), source=meta[u]["source"], title=meta[u]["title"], url=u,
-                      published_at=meta[u].get("published_at", "")) for u, fs in facts.items()]
-
+    return [
+        from_text(
+            "\n\n".join(fs),
+            source=meta[u]["source"],
+            title=meta[u]["title"],
+            url=u,
+            published_at=meta[u].get("published_at", ""),
+        )
+        for u, fs in facts.items()
+    ]

@@ -49,8 +49,13 @@ def questions(data: Path, quick: bool) -> list[dict]:
     """MultiHop-RAG questions with their gold facts (cleaned as article text is: NFKC, spaces)."""
     queries, truth = multihop(data)
     queries = queries[:QUICK_QUESTIONS] if quick else queries
-    return [{"question": " ".join(q["question"].split()),
-             "facts": [clean.normalize(e["fact"]) for e in truth[q["id"]]["evidence_list"]]} for q in queries]
+    return [
+        {
+            "question": " ".join(q["question"].split()),
+            "facts": [clean.normalize(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
+        }
+        for q in queries
+    ]
 
 
 def contained_recall(texts: list[str], facts: list[str], k: int = 10) -> float:
@@ -164,9 +169,18 @@ def run_ours(articles: list[Article], qs: list[dict], folder: Path, log: _Progre
     search, hits = _timed(lambda q: lib.search(q, k=10), qs)
     answer, _ = _timed(lib.ask, qs)
     texts = [[h.sentence.text for h in hs] for hs in hits]
-    return {"sentences": sum(d.sentences for d in report.added), "texts_embedded": sum(d.sentences for d in report.added),
-            "ingest_s": ingest, "ingest_cpu_s": cpu, "stages": dict(report.timings or {}), "open_s": opened, "first_search_s": first,
-            "search": search, "answer": answer, "recall@10": _recall(evidence_recall, texts, qs)}
+    return {
+        "sentences": sum(d.sentences for d in report.added),
+        "texts_embedded": sum(d.sentences for d in report.added),
+        "ingest_s": ingest,
+        "ingest_cpu_s": cpu,
+        "stages": dict(report.timings or {}),
+        "open_s": opened,
+        "first_search_s": first,
+        "search": search,
+        "answer": answer,
+        "recall@10": _recall(evidence_recall, texts, qs),
+    }
 
 
 def run_floor(articles: list[Article], qs: list[dict], folder: Path, log: _Progress) -> dict:
@@ -191,7 +205,9 @@ def run_floor(articles: list[Article], qs: list[dict], folder: Path, log: _Progr
     batch = client.get_max_batch_size()
     t, cpu_store = time.perf_counter(), time.process_time()
     for b in range(0, len(sents), batch):
-        col.add(ids=[s.id for s in sents[b : b + batch]], embeddings=vectors[b : b + batch], documents=texts[b : b + batch])
+        col.add(
+            ids=[s.id for s in sents[b : b + batch]], embeddings=vectors[b : b + batch], documents=texts[b : b + batch]
+        )
     store, cpu = time.perf_counter() - t, cpu + time.process_time() - cpu_store
     log("ingested", force=True)
 
@@ -199,9 +215,15 @@ def run_floor(articles: list[Article], qs: list[dict], folder: Path, log: _Progr
         return col.query(query_embeddings=embedder.embed([q]), n_results=10, include=["documents"])["documents"][0]
 
     latency, found = _timed(search, qs)
-    return {"sentences": len(sents), "texts_embedded": len(sents), "ingest_s": embed + store,
-            "ingest_cpu_s": cpu, "stages": {"embed": embed, "store": store}, "search": latency,
-            "recall@10": _recall(evidence_recall, found, qs)}
+    return {
+        "sentences": len(sents),
+        "texts_embedded": len(sents),
+        "ingest_s": embed + store,
+        "ingest_cpu_s": cpu,
+        "stages": {"embed": embed, "store": store},
+        "search": latency,
+        "recall@10": _recall(evidence_recall, found, qs),
+    }
 
 
 def run_langchain(articles: list[Article], qs: list[dict], folder: Path, log: _Progress) -> dict:
@@ -230,16 +252,23 @@ def run_langchain(articles: list[Article], qs: list[dict], folder: Path, log: _P
     docs = splitter.create_documents([a.text for a in articles], metadatas=[{"title": a.title} for a in articles])
     split = time.perf_counter() - t
     t = time.perf_counter()
-    db = Chroma.from_documents(docs, Same(), persist_directory=str(folder),
-                               client_settings=chromadb.Settings(anonymized_telemetry=False))
+    db = Chroma.from_documents(
+        docs, Same(), persist_directory=str(folder), client_settings=chromadb.Settings(anonymized_telemetry=False)
+    )
     written, cpu = time.perf_counter() - t, time.process_time() - cpu
     log("ingested", force=True)
     latency, _ = _timed(lambda q: db.similarity_search(q, k=5), qs)
     found = [[d.page_content for d in db.similarity_search(q["question"], k=10)] for q in qs]
     max_chars = Settings().max_sentence_chars
-    return {"sentences": sum(len(sentences.spans(a.text, max_chars)) for a in articles), "texts_embedded": len(docs),
-            "ingest_s": split + written, "ingest_cpu_s": cpu, "stages": {"split": split, "embed": spent[0], "store": written - spent[0]},
-            "search": latency, "recall@10": _recall(contained_recall, found, qs)}
+    return {
+        "sentences": sum(len(sentences.spans(a.text, max_chars)) for a in articles),
+        "texts_embedded": len(docs),
+        "ingest_s": split + written,
+        "ingest_cpu_s": cpu,
+        "stages": {"split": split, "embed": spent[0], "store": written - spent[0]},
+        "search": latency,
+        "recall@10": _recall(contained_recall, found, qs),
+    }
 
 
 RUNS = {"ours": run_ours, "floor": run_floor, "langchain": run_langchain}
@@ -260,22 +289,34 @@ def child(spec_path: Path) -> None:
 
 # -- the run: corpora, children, cold starts -------------------------------------------------------
 
-def run(data: str | Path | None, sizes: list[str], quick: bool, save: Callable[[dict], None], log: Log,
-        command: str) -> dict:
+
+def run(
+    data: str | Path | None, sizes: list[str], quick: bool, save: Callable[[dict], None], log: Log, command: str
+) -> dict:
     """Every pipeline on every corpus size; `save(report)` after each child, so partial runs keep numbers."""
     data = find_data(data)
     t0 = time.perf_counter()
-    report = {"quick": quick, "command": command, "commit": about.commit(), "code": about.code_version(),
-              "date": dt.date.today().isoformat(),
-              "machine": about.machine(("onnxruntime", "chromadb", "langchain-chroma", "langchain-text-splitters")), "load_start": os.getloadavg()[0], "sizes": [], "complete": False}
+    report = {
+        "quick": quick,
+        "command": command,
+        "commit": about.commit(),
+        "code": about.code_version(),
+        "date": dt.date.today().isoformat(),
+        "machine": about.machine(("onnxruntime", "chromadb", "langchain-chroma", "langchain-text-splitters")),
+        "load_start": os.getloadavg()[0],
+        "sizes": [],
+        "complete": False,
+    }
     qs = questions(data, quick)
     with tempfile.TemporaryDirectory(prefix="qa-perf-") as tmp:
         for size in sizes:
             arts, info = corpus(data, size, Settings().max_sentence_chars)
             entry = {**info, "pipelines": {}}
             report["sizes"].append(entry)
-            log(f"perf: corpus {size}: {info['sentences']} sentences in {info['articles']} articles"
-                f" ({time.perf_counter() - t0:.0f} s)")
+            log(
+                f"perf: corpus {size}: {info['sentences']} sentences in {info['articles']} articles"
+                f" ({time.perf_counter() - t0:.0f} s)"
+            )
             saved = Path(tmp) / f"corpus-{size}.json"
             saved.write_text(json.dumps({"articles": [asdict(a) for a in arts], "questions": qs}))
             del arts
@@ -294,15 +335,22 @@ def _measure(name: str, size: str, corpus_file: Path, tmp: Path, question: str, 
     """One child: its JSON, plus what the parent measures from outside (disk, cold start)."""
     folder, out = tmp / f"{name}-{size}", tmp / f"{name}-{size}.json"
     spec = tmp / f"{name}-{size}.spec.json"
-    spec.write_text(json.dumps({"pipeline": name, "size": size, "corpus": str(corpus_file), "folder": str(folder),
-                                "result": str(out)}))
+    spec.write_text(
+        json.dumps(
+            {"pipeline": name, "size": size, "corpus": str(corpus_file), "folder": str(folder), "result": str(out)}
+        )
+    )
     log(f"perf: {name} {size}: started")
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "bench.perf", str(spec)], env=_env(), stdout=subprocess.DEVNULL, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.perf", str(spec)], env=_env(), stdout=subprocess.DEVNULL, check=False
+    )
     if done.returncode != 0 or not out.is_file():
         from qa.errors import QAError
 
-        raise QAError(f"the {name} pipeline on the {size} corpus failed (exit {done.returncode}); its messages are above.")
+        raise QAError(
+            f"the {name} pipeline on the {size} corpus failed (exit {done.returncode}); its messages are above."
+        )
     result = json.loads(out.read_text())
     result["child_s"] = time.perf_counter() - t
     result["disk_bytes"] = du(folder)
@@ -322,8 +370,12 @@ def cold_ask(folder: Path, question: str, runs: int = COLD_RUNS) -> list[float]:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qa.cli", "ask", question], env=_env(QA_DATA_DIR=str(folder)),
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "qa.cli", "ask", question],
+            env=_env(QA_DATA_DIR=str(folder)),
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - t)
     return times
 

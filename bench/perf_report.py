@@ -31,23 +31,55 @@ def _cold(p: dict) -> float:
 
 # (target, corpus sizes it is judged on or None for every size run, pipelines it needs, (value, met))
 TARGETS: list[tuple[str, tuple[str, ...] | None, tuple[str, ...], Callable[[dict], tuple[str, bool]]]] = [
-    ("ingestion time <= 1.15x the floor's", ("10000", "100000"), ("ours", "floor"),
-     lambda p: (_ratios(p, "ours", "floor"), _ratio(p, "ours", "floor") <= 1.15)),
-    ("ingestion time <= the LangChain pipeline's", ("10000", "100000"), ("ours", "langchain"),
-     lambda p: (_ratios(p, "ours", "langchain"), _ratio(p, "ours", "langchain") <= 1.0)),
-    ("extractive answer p50 <= 30 ms", ("10000",), ("ours",),
-     lambda p: (f"{p['ours']['answer']['p50_ms']:.0f} ms", p["ours"]["answer"]["p50_ms"] <= 30)),
-    ("extractive answer p50 <= 60 ms", ("100000",), ("ours",),
-     lambda p: (f"{p['ours']['answer']['p50_ms']:.0f} ms", p["ours"]["answer"]["p50_ms"] <= 60)),
-    ("retrieval p95 <= 2x its p50", None, ("ours",),
-     lambda p: (f"{p['ours']['search']['p95_ms'] / p['ours']['search']['p50_ms']:.2f}x",
-                p["ours"]["search"]["p95_ms"] <= 2 * p["ours"]["search"]["p50_ms"])),
+    (
+        "ingestion time <= 1.15x the floor's",
+        ("10000", "100000"),
+        ("ours", "floor"),
+        lambda p: (_ratios(p, "ours", "floor"), _ratio(p, "ours", "floor") <= 1.15),
+    ),
+    (
+        "ingestion time <= the LangChain pipeline's",
+        ("10000", "100000"),
+        ("ours", "langchain"),
+        lambda p: (_ratios(p, "ours", "langchain"), _ratio(p, "ours", "langchain") <= 1.0),
+    ),
+    (
+        "extractive answer p50 <= 30 ms",
+        ("10000",),
+        ("ours",),
+        lambda p: (f"{p['ours']['answer']['p50_ms']:.0f} ms", p["ours"]["answer"]["p50_ms"] <= 30),
+    ),
+    (
+        "extractive answer p50 <= 60 ms",
+        ("100000",),
+        ("ours",),
+        lambda p: (f"{p['ours']['answer']['p50_ms']:.0f} ms", p["ours"]["answer"]["p50_ms"] <= 60),
+    ),
+    (
+        "retrieval p95 <= 2x its p50",
+        None,
+        ("ours",),
+        lambda p: (
+            f"{p['ours']['search']['p95_ms'] / p['ours']['search']['p50_ms']:.2f}x",
+            p["ours"]["search"]["p95_ms"] <= 2 * p["ours"]["search"]["p50_ms"],
+        ),
+    ),
     ("cold `qa ask` <= 2.5 s (median)", None, ("ours",), lambda p: (f"{_cold(p):.2f} s", _cold(p) <= 2.5)),
-    ("peak memory <= 1 GB", ("100000",), ("ours",),
-     lambda p: (f"{p['ours']['peak_rss_bytes'] / 1e6:.0f} MB", p["ours"]["peak_rss_bytes"] <= 1e9)),
-    ("evidence recall@10 above the LangChain pipeline's", None, ("ours", "langchain"),
-     lambda p: (f"{p['ours']['recall@10']:.3f} vs {p['langchain']['recall@10']:.3f}",
-                p["ours"]["recall@10"] > p["langchain"]["recall@10"])),
+    (
+        "peak memory <= 1 GB",
+        ("100000",),
+        ("ours",),
+        lambda p: (f"{p['ours']['peak_rss_bytes'] / 1e6:.0f} MB", p["ours"]["peak_rss_bytes"] <= 1e9),
+    ),
+    (
+        "evidence recall@10 above the LangChain pipeline's",
+        None,
+        ("ours", "langchain"),
+        lambda p: (
+            f"{p['ours']['recall@10']:.3f} vs {p['langchain']['recall@10']:.3f}",
+            p["ours"]["recall@10"] > p["langchain"]["recall@10"],
+        ),
+    ),
 ]
 
 
@@ -65,11 +97,17 @@ def targets(report: dict) -> list[dict]:
 
 # -- the page and the plot -------------------------------------------------------------------------
 
-NAMES = {"ours": "ours (qa Library)", "floor": "floor (model + bare Chroma)", "langchain": "LangChain (1000/200 chunks)"}
+NAMES = {
+    "ours": "ours (qa Library)",
+    "floor": "floor (model + bare Chroma)",
+    "langchain": "LangChain (1000/200 chunks)",
+}
 STAGES = ("read", "split", "embed", "store", "index")
-QUERIES = {"ours": [("search", "`Library.search(q, k=10)`"), ("answer", "`Library.ask(q)` (extractive)")],
-           "floor": [("search", "embed q + Chroma query, 10 sentences")],
-           "langchain": [("search", "`similarity_search(q, k=5)`")]}
+QUERIES = {
+    "ours": [("search", "`Library.search(q, k=10)`"), ("answer", "`Library.ask(q)` (extractive)")],
+    "floor": [("search", "embed q + Chroma query, 10 sentences")],
+    "langchain": [("search", "`similarity_search(q, k=5)`")],
+}
 
 
 def _label(size: str) -> str:
@@ -81,8 +119,10 @@ def _s(x: float | None, digits: int = 1) -> str:
 
 
 def _ratio_rows(report: dict) -> list[str]:
-    head = ("| corpus | sentences | ours / floor ingestion time | ours / LangChain ingestion time | recall@10 ours"
-            " | recall@10 LangChain | answer p50 | retrieval p50 / p95 | cold `qa ask` |")
+    head = (
+        "| corpus | sentences | ours / floor ingestion time | ours / LangChain ingestion time | recall@10 ours"
+        " | recall@10 LangChain | answer p50 | retrieval p50 / p95 | cold `qa ask` |"
+    )
     rows = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in report["sizes"]:
         p = e["pipelines"]
@@ -90,9 +130,11 @@ def _ratio_rows(report: dict) -> list[str]:
             rows.append(f"| {_label(e['size'])} | {e['sentences']:,} | (running) | | | | | | |")
             continue
         o = p["ours"]
-        rows.append(f"| {_label(e['size'])} | {e['sentences']:,} | {_ratios(p, 'ours', 'floor')} | {_ratios(p, 'ours', 'langchain')}"
-                    f" | {o['recall@10']:.3f} | {p['langchain']['recall@10']:.3f} | {o['answer']['p50_ms']:.0f} ms"
-                    f" | {o['search']['p50_ms']:.0f} / {o['search']['p95_ms']:.0f} ms | {_cold(p):.2f} s |")
+        rows.append(
+            f"| {_label(e['size'])} | {e['sentences']:,} | {_ratios(p, 'ours', 'floor')} | {_ratios(p, 'ours', 'langchain')}"
+            f" | {o['recall@10']:.3f} | {p['langchain']['recall@10']:.3f} | {o['answer']['p50_ms']:.0f} ms"
+            f" | {o['search']['p50_ms']:.0f} / {o['search']['p95_ms']:.0f} ms | {_cold(p):.2f} s |"
+        )
     return rows
 
 
@@ -105,27 +147,38 @@ def _target_rows(report: dict) -> list[str]:
 
 
 def _ingest_rows(report: dict) -> list[str]:
-    rows = ["| corpus | pipeline | texts embedded | seconds | CPU seconds | sentences/s | " + " | ".join(STAGES)
-            + " | other | peak memory | on disk |", "|---|---|---:|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|"]
+    rows = [
+        "| corpus | pipeline | texts embedded | seconds | CPU seconds | sentences/s | "
+        + " | ".join(STAGES)
+        + " | other | peak memory | on disk |",
+        "|---|---|---:|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|",
+    ]
     for e in report["sizes"]:
         for name, p in e["pipelines"].items():
             st = p["stages"]
             other = p["ingest_s"] - sum(st.values()) if st else None
             cells = " | ".join(_s(st.get(k)) for k in STAGES)
-            rows.append(f"| {_label(e['size'])} | {NAMES[name]} | {p['texts_embedded']:,} | {p['ingest_s']:.1f} | {p['ingest_cpu_s']:.1f} | "
-                        f"{e['sentences'] / p['ingest_s']:.0f} | {cells} | {_s(other)} | {p['peak_rss_bytes'] / 1e6:.0f} MB"
-                        f" | {p['disk_bytes'] / 1e6:.1f} MB |")
+            rows.append(
+                f"| {_label(e['size'])} | {NAMES[name]} | {p['texts_embedded']:,} | {p['ingest_s']:.1f} | {p['ingest_cpu_s']:.1f} | "
+                f"{e['sentences'] / p['ingest_s']:.0f} | {cells} | {_s(other)} | {p['peak_rss_bytes'] / 1e6:.0f} MB"
+                f" | {p['disk_bytes'] / 1e6:.1f} MB |"
+            )
     return rows
 
 
 def _query_rows(report: dict) -> list[str]:
-    rows = ["| corpus | pipeline | query | p50 | p95 | questions | evidence recall@10 |", "|---|---|---|---:|---:|---:|---:|"]
+    rows = [
+        "| corpus | pipeline | query | p50 | p95 | questions | evidence recall@10 |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for e in report["sizes"]:
         for name, p in e["pipelines"].items():
             for key, what in QUERIES[name]:
                 q = p[key]
-                rows.append(f"| {_label(e['size'])} | {NAMES[name]} | {what} | {q['p50_ms']:.1f} ms | {q['p95_ms']:.1f} ms | {q['n']}"
-                            f" | {p['recall@10']:.3f} |")
+                rows.append(
+                    f"| {_label(e['size'])} | {NAMES[name]} | {what} | {q['p50_ms']:.1f} ms | {q['p95_ms']:.1f} ms | {q['n']}"
+                    f" | {p['recall@10']:.3f} |"
+                )
     return rows
 
 
@@ -135,16 +188,22 @@ def _cold_lines(report: dict) -> list[str]:
         o = e["pipelines"].get("ours")
         if o:
             runs = ", ".join(f"{s:.2f}" for s in o["cold_ask_s"])
-            out.append(f"- {_label(e['size'])}: cold `qa ask` {runs} s (median {statistics.median(o['cold_ask_s']):.2f} s); "
-                       f"`Library()` open {o['open_s']:.2f} s; the first search after ingestion "
-                       f"{o['first_search_s'] * 1000:.0f} ms (the model loads then, as the keyword index does)")
+            out.append(
+                f"- {_label(e['size'])}: cold `qa ask` {runs} s (median {statistics.median(o['cold_ask_s']):.2f} s); "
+                f"`Library()` open {o['open_s']:.2f} s; the first search after ingestion "
+                f"{o['first_search_s'] * 1000:.0f} ms (the model loads then, as the keyword index does)"
+            )
     return out
 
 
 def _code_changes(report: dict) -> list[str]:
     """A line when some pipeline ran other code than the run started with (work landed meanwhile)."""
-    other = [f"{name} on {_label(e['size'])} ran {p.get('code', 'n/a')}" for e in report["sizes"]
-             for name, p in e["pipelines"].items() if p.get("code") != report.get("code")]
+    other = [
+        f"{name} on {_label(e['size'])} ran {p.get('code', 'n/a')}"
+        for e in report["sizes"]
+        for name, p in e["pipelines"].items()
+        if p.get("code") != report.get("code")
+    ]
     return [f"- **the code under qa/ changed during this run**: {'; '.join(other)}"] if other else []
 
 
@@ -157,7 +216,11 @@ def markdown(report: dict) -> str:
         "",
         "Written by `python -m bench perf`; do not edit by hand. Each pipeline ran in its own fresh process per corpus,",
         "one after another, in the same run on the same machine.",
-        *(["", "**Partial run**: the numbers are those finished when this page was written."] if not report["complete"] else []),
+        *(
+            ["", "**Partial run**: the numbers are those finished when this page was written."]
+            if not report["complete"]
+            else []
+        ),
         "",
         "## Ratios",
         "",
@@ -196,7 +259,8 @@ def markdown(report: dict) -> str:
         "  snippets (one article each); then SummEdits documents and WiCE evidence pages (dev, then test), keeping only",
         f"  sentences not seen before (case and space blind) with at least {MIN_WORDS} words (shorter lines are menus and",
         "  buttons). When those run out the filler is used again with every sentence prefixed `Copy r: ` (pass r = 2, 3, ...)",
-        "  so no two sentences are equal" + (f"; copied sentences: {'; '.join(copies)}." if copies else "; no corpus here needed copies."),
+        "  so no two sentences are equal"
+        + (f"; copied sentences: {'; '.join(copies)}." if copies else "; no corpus here needed copies."),
         "- **Ours**: `Library(dir).ingest(articles)` on `qa.ingest.from_text` Articles (seconds = the call; stages from",
         "  `IngestReport.timings`, `n/a` when the library does not report them; other = the rest). The library writes",
         "  three Chroma collections (sentences, chunks, articles) and a keyword index; from 500,000 characters of new",
@@ -244,8 +308,11 @@ def plot(report: dict, path: Path) -> None:
             ans.plot(xs, [p["answer"]["p50_ms"] for _, p in pts], "o-", color=color, label="ours p50")
             ans.plot(xs, [p["answer"]["p95_ms"] for _, p in pts], "s--", color=color, alpha=0.6, label="ours p95")
     ans.plot([10_000, 100_000], [30, 60], "rx", markersize=10, label="target p50")
-    for ax, title, unit in ((ing, "Ingestion rate", "sentences / s"), (ret, "Retrieval latency (warm)", "ms"),
-                            (ans, "Extractive answer latency (warm)", "ms")):
+    for ax, title, unit in (
+        (ing, "Ingestion rate", "sentences / s"),
+        (ret, "Retrieval latency (warm)", "ms"),
+        (ans, "Extractive answer latency (warm)", "ms"),
+    ):
         ax.set_xscale("log")
         ax.set_ylim(bottom=0)
         ax.set_title(title)
@@ -253,7 +320,10 @@ def plot(report: dict, path: Path) -> None:
         ax.set_ylabel(unit)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"python -m bench perf{' --quick' if report['quick'] else ''} · {report['date']} · {report['machine']['cpu']}", fontsize=9)
+    fig.suptitle(
+        f"python -m bench perf{' --quick' if report['quick'] else ''} · {report['date']} · {report['machine']['cpu']}",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -52,7 +52,11 @@ from bench.scoring import (
 from bench.vectors import CachedEmbedder, VectorCache
 from qa import answer, verify
 
-WICE_LABELS = {verify.SUPPORTED: "supported", verify.PARTIAL: "partially_supported", verify.UNSUPPORTED: "not_supported"}
+WICE_LABELS = {
+    verify.SUPPORTED: "supported",
+    verify.PARTIAL: "partially_supported",
+    verify.UNSUPPORTED: "not_supported",
+}
 
 Log = Callable[[str], None]
 
@@ -108,9 +112,12 @@ def bench_rgb(rows: list[dict], cache: VectorCache, reader: str = "classic") -> 
             base.append(bool(top) and contains_gold(top[0][0], r["answer"]))
     finally:
         corpus.close()
-    return {"n": len(rows), "sentences": corpus.sentences,
-            "ours": {"accuracy": _mean(ours), "abstained": _mean(abstained), "gold_in_pool": _mean(reachable)},
-            "baseline": {"accuracy": _mean(base)}}
+    return {
+        "n": len(rows),
+        "sentences": corpus.sentences,
+        "ours": {"accuracy": _mean(ours), "abstained": _mean(abstained), "gold_in_pool": _mean(reachable)},
+        "baseline": {"accuracy": _mean(base)},
+    }
 
 
 def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus, reader: str) -> list[dict]:
@@ -122,8 +129,16 @@ def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus, reader: st
         text = _question(q["question"])
         hits = corpus.search(text, k)
         a = answer.extractive(text, hits, 5, reader)
-        out.append({"q": q, "gold": truth[q["id"]]["answer"], "facts": [e["fact"] for e in truth[q["id"]]["evidence_list"]],
-                    "hits": [h.sentence.text for h in hits], "answer": a, "emb": corpus.embedding_top(text, 10)})
+        out.append(
+            {
+                "q": q,
+                "gold": truth[q["id"]]["answer"],
+                "facts": [e["fact"] for e in truth[q["id"]]["evidence_list"]],
+                "hits": [h.sentence.text for h in hits],
+                "answer": a,
+                "emb": corpus.embedding_top(text, 10),
+            }
+        )
     return out
 
 
@@ -146,17 +161,28 @@ def _multihop_scores(runs: list[dict], abstain_below: float) -> dict:
     null, false = _abstention([r["answer"].abstained for r in runs], is_null)
     b_null, b_false = _abstention([not r["emb"] or r["emb"][0][1] < abstain_below for r in runs], is_null)
     return {
-        "n": len(runs), "with_evidence": len(with_facts), "null_queries": sum(is_null), "non_yes_no": len(named),
-        "ours": {"recall@5": _mean(evidence_recall(r["hits"], r["facts"], 5) for r in with_facts),
-                 "recall@10": _mean(evidence_recall(r["hits"], r["facts"], 10) for r in with_facts),
-                 "mrr@10": _mean(reciprocal_rank(r["hits"], r["facts"]) for r in with_facts),
-                 "accuracy": _mean(ours(r) for r in real), "accuracy_non_yes_no": _mean(ours(r) for r in named),
-                 "null_abstention": null, "false_abstention": false},
-        "baseline": {"recall@5": _mean(evidence_recall(emb(r), r["facts"], 5) for r in with_facts),
-                     "recall@10": _mean(evidence_recall(emb(r), r["facts"], 10) for r in with_facts),
-                     "mrr@10": _mean(reciprocal_rank(emb(r), r["facts"]) for r in with_facts),
-                     "accuracy": _mean(base(r) for r in real), "accuracy_non_yes_no": _mean(base(r) for r in named),
-                     "null_abstention": b_null, "false_abstention": b_false},
+        "n": len(runs),
+        "with_evidence": len(with_facts),
+        "null_queries": sum(is_null),
+        "non_yes_no": len(named),
+        "ours": {
+            "recall@5": _mean(evidence_recall(r["hits"], r["facts"], 5) for r in with_facts),
+            "recall@10": _mean(evidence_recall(r["hits"], r["facts"], 10) for r in with_facts),
+            "mrr@10": _mean(reciprocal_rank(r["hits"], r["facts"]) for r in with_facts),
+            "accuracy": _mean(ours(r) for r in real),
+            "accuracy_non_yes_no": _mean(ours(r) for r in named),
+            "null_abstention": null,
+            "false_abstention": false,
+        },
+        "baseline": {
+            "recall@5": _mean(evidence_recall(emb(r), r["facts"], 5) for r in with_facts),
+            "recall@10": _mean(evidence_recall(emb(r), r["facts"], 10) for r in with_facts),
+            "mrr@10": _mean(reciprocal_rank(emb(r), r["facts"]) for r in with_facts),
+            "accuracy": _mean(base(r) for r in real),
+            "accuracy_non_yes_no": _mean(base(r) for r in named),
+            "null_abstention": b_null,
+            "false_abstention": b_false,
+        },
         "baseline_abstain_below": abstain_below,
     }
 
@@ -175,7 +201,9 @@ def bench_multihop(data: Path, cache: VectorCache, quick: bool, log: Log, reader
     finally:
         corpus.close()
     dev = runs["dev"]
-    threshold = fit_abstention([r["emb"][0][1] if r["emb"] else 0.0 for r in dev], [r["q"]["question_type"] == "null_query" for r in dev])
+    threshold = fit_abstention(
+        [r["emb"][0][1] if r["emb"] else 0.0 for r in dev], [r["q"]["question_type"] == "null_query" for r in dev]
+    )
     log(f"MultiHop-RAG: {corpus.sentences} sentences; baseline abstains below cosine {threshold:.3f} (fitted on dev)")
     return {s: dict(_multihop_scores(runs[s], threshold), sentences=corpus.sentences) for s in SPLITS}
 
@@ -204,11 +232,23 @@ def bench_wice(rows: list[dict], cache: VectorCache, majority: str) -> dict:
             base.append(prf(top2, gold))
         labels.append(WICE_LABELS[label] == r["label"])
     col = lambda xs, j: _mean(x[j] for x in xs)  # noqa: E731
-    return {"n": len(rows), "with_gold": len(ours),
-            "ours": {"precision": col(ours, 0), "recall": col(ours, 1), "f1": col(ours, 2), "label_accuracy": _mean(labels)},
-            "baseline": {"precision": col(base, 0), "recall": col(base, 1), "f1": col(base, 2),
-                         "label_accuracy": _mean(r["label"] == majority for r in rows)},
-            "baseline_label": majority}
+    return {
+        "n": len(rows),
+        "with_gold": len(ours),
+        "ours": {
+            "precision": col(ours, 0),
+            "recall": col(ours, 1),
+            "f1": col(ours, 2),
+            "label_accuracy": _mean(labels),
+        },
+        "baseline": {
+            "precision": col(base, 0),
+            "recall": col(base, 1),
+            "f1": col(base, 2),
+            "label_accuracy": _mean(r["label"] == majority for r in rows),
+        },
+        "baseline_label": majority,
+    }
 
 
 def wice(data: Path, split: str, cache: VectorCache, rows: list[dict] | None = None) -> dict:
@@ -249,15 +289,24 @@ def _summedits_scores(rows: list[dict], cache: VectorCache) -> tuple[list[float]
 def bench_summedits(data: Path, cache: VectorCache, quick: bool) -> dict[str, dict]:
     rows = {s: summedits_rows(data, s) for s in SPLITS}
     if quick:
-        rows = {s: [r for r in rs if r["label"] == 1][:3] + [r for r in rs if r["label"] == 0][:3] for s, rs in rows.items()}
+        rows = {
+            s: [r for r in rs if r["label"] == 1][:3] + [r for r in rs if r["label"] == 0][:3] for s, rs in rows.items()
+        }
     scores = {s: _summedits_scores(rs, cache) for s, rs in rows.items()}
     labels = {s: [int(r["label"]) for r in rs] for s, rs in rows.items()}
     t_ours = fit_threshold(scores["dev"][0], labels["dev"])
     t_base = fit_threshold(scores["dev"][1], labels["dev"])
-    return {s: {"n": len(rows[s]), "consistent": sum(labels[s]),
-                "ours": {"balanced_accuracy": balanced_accuracy(scores[s][0], labels[s], t_ours)},
-                "baseline": {"balanced_accuracy": balanced_accuracy(scores[s][1], labels[s], t_base)},
-                "threshold": t_ours, "baseline_threshold": t_base} for s in SPLITS}
+    return {
+        s: {
+            "n": len(rows[s]),
+            "consistent": sum(labels[s]),
+            "ours": {"balanced_accuracy": balanced_accuracy(scores[s][0], labels[s], t_ours)},
+            "baseline": {"balanced_accuracy": balanced_accuracy(scores[s][1], labels[s], t_base)},
+            "threshold": t_ours,
+            "baseline_threshold": t_base,
+        }
+        for s in SPLITS
+    }
 
 
 # -- the whole run ---------------------------------------------------------------------------------
@@ -273,21 +322,34 @@ class Target:
 TARGETS = [
     Target("rgb", "accuracy >= 0.85", lambda t: t["ours"]["accuracy"] >= 0.85),
     Target("multihop", "evidence recall@10 >= 0.87", lambda t: t["ours"]["recall@10"] >= 0.87),
-    Target("multihop", "null abstention >= 0.9 with false abstention <= 0.1",
-           lambda t: t["ours"]["null_abstention"] >= 0.9 and t["ours"]["false_abstention"] <= 0.1),
+    Target(
+        "multihop",
+        "null abstention >= 0.9 with false abstention <= 0.1",
+        lambda t: t["ours"]["null_abstention"] >= 0.9 and t["ours"]["false_abstention"] <= 0.1,
+    ),
     Target("wice", "support F1 above the baseline's", lambda t: t["ours"]["f1"] > t["baseline"]["f1"]),
-    Target("summedits", "balanced accuracy above the baseline's",
-           lambda t: t["ours"]["balanced_accuracy"] > t["baseline"]["balanced_accuracy"]),
+    Target(
+        "summedits",
+        "balanced accuracy above the baseline's",
+        lambda t: t["ours"]["balanced_accuracy"] > t["baseline"]["balanced_accuracy"],
+    ),
     Target("squad", "answerable right >= 0.80", lambda t: t["ours"]["answerable_right"] >= 0.80),
-    Target("squad", "unanswerable abstained >= 0.60 with false abstention <= 0.10",
-           lambda t: t["ours"]["unanswerable_abstained"] >= 0.60 and t["ours"]["false_abstention"] <= 0.10),
-    Target("squad", "precision of 'supported' >= 0.90",
-           lambda t: (t["ours"]["supported_precision"] or 0.0) >= 0.90),
+    Target(
+        "squad",
+        "unanswerable abstained >= 0.60 with false abstention <= 0.10",
+        lambda t: t["ours"]["unanswerable_abstained"] >= 0.60 and t["ours"]["false_abstention"] <= 0.10,
+    ),
+    Target("squad", "precision of 'supported' >= 0.90", lambda t: (t["ours"]["supported_precision"] or 0.0) >= 0.90),
 ]
 
 
-def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m: None,
-        command: str = "python -m bench quality", reader: str = "classic") -> dict:
+def run(
+    data: str | Path | None = None,
+    quick: bool = False,
+    log: Log = lambda m: None,
+    command: str = "python -m bench quality",
+    reader: str = "classic",
+) -> dict:
     """Every benchmark on both splits; the report as a dict (see `markdown` for the page)."""
     from qa import embeddings
 
@@ -313,12 +375,23 @@ def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m
     timed("wice", lambda: {s: wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
     timed("summedits", lambda: bench_summedits(data, cache, quick))
 
-    targets = [{"benchmark": t.benchmark, "target": t.text, "met": bool(t.check(results[t.benchmark]["test"]))} for t in TARGETS]
+    targets = [
+        {"benchmark": t.benchmark, "target": t.text, "met": bool(t.check(results[t.benchmark]["test"]))}
+        for t in TARGETS
+    ]
     return {
-        "mode": "extractive", "reader": reader, "quick": quick, "command": command, "commit": report.commit(), "date": dt.date.today().isoformat(),
-        "machine": report.machine_line(report.machine()), "embedding": cache.name, "texts": len(cache.used), "texts_embedded": cache.embedded,
-        "seconds": round(time.perf_counter() - t0, 1), "seconds_by_benchmark": seconds,
-        "results": results, "targets": targets,
+        "mode": "extractive",
+        "reader": reader,
+        "quick": quick,
+        "command": command,
+        "commit": report.commit(),
+        "date": dt.date.today().isoformat(),
+        "machine": report.machine_line(report.machine()),
+        "embedding": cache.name,
+        "texts": len(cache.used),
+        "texts_embedded": cache.embedded,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "seconds_by_benchmark": seconds,
+        "results": results,
+        "targets": targets,
     }
-
-

@@ -34,9 +34,17 @@ SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
 # question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
 EVIDENCE = 6
 # the latency probe: five sentences of the reference article as the whole evidence, a question and a follow-up
-LATENCY_PARAGRAPHS = ("BEIRUT", "Syrian television", "The Syrian Observatory", "For government forces", "Observatory director")
-LATENCY_QUESTIONS = ("How many ISIS fighters died in the battle for Palmyra?",
-                     "Whose air strikes backed the Syrian government forces?")
+LATENCY_PARAGRAPHS = (
+    "BEIRUT",
+    "Syrian television",
+    "The Syrian Observatory",
+    "For government forces",
+    "Observatory director",
+)
+LATENCY_QUESTIONS = (
+    "How many ISIS fighters died in the battle for Palmyra?",
+    "Whose air strikes backed the Syrian government forces?",
+)
 Log = Callable[[str], None]
 
 
@@ -49,15 +57,16 @@ def squad(data: Path, n: int) -> tuple[list, list[dict]]:
     from qa.ingest import from_text
 
     docs = json.loads((data / SQUAD_FILE).read_text())["data"][SQUAD_TEST]
-    articles = [from_text("\n\n".join(p["context"] for p in d["paragraphs"]), source="squad2", title=d["title"])
-                for d in docs]
+    articles = [
+        from_text("\n\n".join(p["context"] for p in d["paragraphs"]), source="squad2", title=d["title"]) for d in docs
+    ]
     qas = [q for d in docs for p in d["paragraphs"] for q in p["qas"]]
     rng = random.Random(SEED)
     picked = []
     for impossible in (False, True):
         pool = sorted((q for q in qas if q["is_impossible"] == impossible), key=lambda q: q["id"])
         picked += _shuffled(pool, rng)[: n // 2 if impossible else n - n // 2]
-    golds = lambda q: sorted({a["text"] for a in q["answers"]})
+    golds = lambda q: sorted({a["text"] for a in q["answers"]})  # noqa: E731
     return articles, [{"question": q["question"], "gold": [golds(q)], "null": q["is_impossible"]} for q in picked]
 
 
@@ -76,8 +85,14 @@ def multihop_sample(data: Path, n: int) -> tuple[list, list[dict]]:
     rng = random.Random(SEED)
     picked = _shuffled(nulls, rng)[:k] + _shuffled(rest, rng)[: n - k]
     return multihop_articles(truth.values()), [
-        {"question": q["question"], "gold": truth[q["id"]]["answer"], "null": q["question_type"] == "null_query",
-         "facts": [_norm(e["fact"]) for e in truth[q["id"]]["evidence_list"]]} for q in picked]
+        {
+            "question": q["question"],
+            "gold": truth[q["id"]]["answer"],
+            "null": q["question_type"] == "null_query",
+            "facts": [_norm(e["fact"]) for e in truth[q["id"]]["evidence_list"]],
+        }
+        for q in picked
+    ]
 
 
 def _shuffled(pool: list, rng: random.Random) -> list:
@@ -114,13 +129,23 @@ def score(q: dict, ans, seconds: float, cached: bool) -> dict:
     supported = [c for c in ans.claims if c.support == "supported"]
     # a supported claim in an answer that is wrong (or that answers an unanswerable question)
     supported_wrong = bool(supported) and (q["null"] or not ok)
-    return {"question": q["question"], "null": q["null"], "answer": ans.answer, "abstained": ans.abstained,
-            "right": ok, "cited": len(cited), "cited_gold": sum(holds_gold(t, q) for t in cited),
-            "claims": len(ans.claims), "per_claim": _mean(len(c.citations) for c in ans.claims) if ans.claims else 0.0,
-            "claim_cites": [[by_marker[m] for m in c.citations if m in by_marker] for c in ans.claims],
-            "supported_wrong": supported_wrong, "seconds": round(seconds, 2), "cached": cached,
-            "prompt_tokens": (ans.usage or {}).get("prompt_tokens", 0),
-            "completion_tokens": (ans.usage or {}).get("completion_tokens", 0)}
+    return {
+        "question": q["question"],
+        "null": q["null"],
+        "answer": ans.answer,
+        "abstained": ans.abstained,
+        "right": ok,
+        "cited": len(cited),
+        "cited_gold": sum(holds_gold(t, q) for t in cited),
+        "claims": len(ans.claims),
+        "per_claim": _mean(len(c.citations) for c in ans.claims) if ans.claims else 0.0,
+        "claim_cites": [[by_marker[m] for m in c.citations if m in by_marker] for c in ans.claims],
+        "supported_wrong": supported_wrong,
+        "seconds": round(seconds, 2),
+        "cached": cached,
+        "prompt_tokens": (ans.usage or {}).get("prompt_tokens", 0),
+        "completion_tokens": (ans.usage or {}).get("completion_tokens", 0),
+    }
 
 
 def summary(rows: list[dict]) -> dict:
@@ -129,8 +154,11 @@ def summary(rows: list[dict]) -> dict:
     cited = [r for r in rows if r["cited"]]
     live = [r["seconds"] for r in rows if not r["cached"]]
     return {
-        "n": len(rows), "answerable": len(real), "unanswerable": len(null),
-        "accuracy": _mean(r["right"] for r in real), "abstained_unanswerable": _mean(r["abstained"] for r in null),
+        "n": len(rows),
+        "answerable": len(real),
+        "unanswerable": len(null),
+        "accuracy": _mean(r["right"] for r in real),
+        "abstained_unanswerable": _mean(r["abstained"] for r in null),
         "false_abstention": _mean(r["abstained"] for r in real),
         # of the answers that hold the right fact: the share citing a sentence that holds it (recall), and the
         # share of all their cited sentences that hold it (precision)
@@ -138,9 +166,12 @@ def summary(rows: list[dict]) -> dict:
         "citation_precision": _mean(r["cited_gold"] / r["cited"] for r in good if r["cited"]),
         "citations_per_claim": _mean(r["per_claim"] for r in cited),
         "supported_wrong": _mean(r["supported_wrong"] for r in rows),
-        "seconds_p50": sorted(live)[len(live) // 2] if live else None, "seconds_max": max(live) if live else None,
-        "uncached": len(live), "errors": sum("error" in r for r in rows),
-        "prompt_tokens": sum(r["prompt_tokens"] for r in rows), "completion_tokens": sum(r["completion_tokens"] for r in rows),
+        "seconds_p50": sorted(live)[len(live) // 2] if live else None,
+        "seconds_max": max(live) if live else None,
+        "uncached": len(live),
+        "errors": sum("error" in r for r in rows),
+        "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
+        "completion_tokens": sum(r["completion_tokens"] for r in rows),
     }
 
 
@@ -163,13 +194,17 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
             try:
                 ans = lib.ask(text)
             except ModelError as e:  # a timeout on one question is a wrong answer, not the end of the run
-                rows.append({**score(q, Answer(text, "", False, "llm"), time.perf_counter() - t, cached), "error": str(e)})
+                rows.append(
+                    {**score(q, Answer(text, "", False, "llm"), time.perf_counter() - t, cached), "error": str(e)}
+                )
                 log(f"{name} {n}/{len(questions)} failed: {e}")
                 continue
             rows.append(score(q, ans, time.perf_counter() - t, cached))
             r = rows[-1]
-            log(f"{name} {n}/{len(questions)} {r['seconds']:.1f}s {'right' if r['right'] else 'abstained' if r['abstained'] else 'wrong'}"
-                f" cites {r['cited']} ({r['cited_gold']} gold): {text[:60]} -> {ans.answer[:80]}")
+            log(
+                f"{name} {n}/{len(questions)} {r['seconds']:.1f}s {'right' if r['right'] else 'abstained' if r['abstained'] else 'wrong'}"
+                f" cites {r['cited']} ({r['cited_gold']} gold): {text[:60]} -> {ans.answer[:80]}"
+            )
         return rows
 
 
@@ -192,9 +227,18 @@ def latency(settings) -> list[dict]:
                 if first is None and event["type"] == "token":
                     first = time.perf_counter() - t
             ans = event["answer"]
-            out.append({"case": label, "question": q, "first_token_s": round(first or 0.0, 2),
-                        "total_s": round(time.perf_counter() - t, 2), "evidence": lib.documents()[0].sentences,
-                        "answer": ans.answer, "cited": [c.text[:60] for c in ans.citations], **ans.usage})
+            out.append(
+                {
+                    "case": label,
+                    "question": q,
+                    "first_token_s": round(first or 0.0, 2),
+                    "total_s": round(time.perf_counter() - t, 2),
+                    "evidence": lib.documents()[0].sentences,
+                    "answer": ans.answer,
+                    "cited": [c.text[:60] for c in ans.citations],
+                    **ans.usage,
+                }
+            )
     return out
 
 
@@ -206,8 +250,10 @@ def palmyra_suite(settings, cases: int | None = None) -> dict:
     suites[0].cases = suites[0].cases[:cases]
     with evals.prepared(suites, settings) as runs:
         results, outputs = evals.run(runs[0])
-    return {**evals.metrics(suites, results, outputs),
-            "failed": [f"{r.case}: {r.why}" for r in results if not r.passed]}
+    return {
+        **evals.metrics(suites, results, outputs),
+        "failed": [f"{r.case}: {r.why}" for r in results if not r.passed],
+    }
 
 
 @contextlib.contextmanager
@@ -228,8 +274,13 @@ def model_settings(replies: Path, log: Log):
         yield base.model_copy(update={"openai_base_url": server.base_url, "model": server.model})
 
 
-def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m: None,
-        command: str = "python -m bench quality --model", sizes: dict | None = None) -> dict:
+def run(
+    data: str | Path | None = None,
+    quick: bool = False,
+    log: Log = lambda m: None,
+    command: str = "python -m bench quality --model",
+    sizes: dict | None = None,
+) -> dict:
     from bench.data import find_data
     from qa import embeddings
 
@@ -248,8 +299,23 @@ def run(data: str | Path | None = None, quick: bool = False, log: Log = lambda m
             results[name] = {**summary(rows[name]), "seconds": round(time.perf_counter() - t, 1)}
             log(f"{name}: {json.dumps(results[name])}")
         t = time.perf_counter()
-        results["palmyra"] = {**palmyra_suite(settings, sizes.get("palmyra")), "seconds": round(time.perf_counter() - t, 1)}
+        results["palmyra"] = {
+            **palmyra_suite(settings, sizes.get("palmyra")),
+            "seconds": round(time.perf_counter() - t, 1),
+        }
         model = settings.model
-    return {"mode": "llm", "model": model, "quick": quick, "command": command, "commit": report.commit(),
-            "date": dt.date.today().isoformat(), "machine": report.machine_line(report.machine()), "sizes": sizes,
-            "seed": SEED, "sample": sizes != FULL, "seconds": round(time.perf_counter() - t0, 1), "results": results, "rows": rows}
+    return {
+        "mode": "llm",
+        "model": model,
+        "quick": quick,
+        "command": command,
+        "commit": report.commit(),
+        "date": dt.date.today().isoformat(),
+        "machine": report.machine_line(report.machine()),
+        "sizes": sizes,
+        "seed": SEED,
+        "sample": sizes != FULL,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "results": results,
+        "rows": rows,
+    }

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from bench import report as about
 
-NAMES = {"rgb": "RGB en_fact (test)", "squad": "SQuAD 2.0 (test half, seeded sample)",
-         "multihop": "MultiHop-RAG (test, seeded sample)"}
+NAMES = {
+    "rgb": "RGB en_fact (test)",
+    "squad": "SQuAD 2.0 (test half, seeded sample)",
+    "multihop": "MultiHop-RAG (test, seeded sample)",
+}
 # (key, label, target text or "")
 COLUMNS = [
     ("accuracy", "answer accuracy (answerable)", ""),
@@ -21,7 +24,11 @@ COLUMNS = [
     ("seconds_p50", "seconds per question, p50 (uncached)", ""),
     ("seconds_max", "seconds per question, max (uncached)", ""),
 ]
-TARGETS = {("rgb", "accuracy"): ">= 0.85", ("squad", "accuracy"): ">= 0.80", ("squad", "abstained_unanswerable"): ">= 0.60"}
+TARGETS = {
+    ("rgb", "accuracy"): ">= 0.85",
+    ("squad", "accuracy"): ">= 0.80",
+    ("squad", "abstained_unanswerable"): ">= 0.60",
+}
 
 
 def _fmt(v) -> str:
@@ -35,8 +42,14 @@ def markdown(rep: dict) -> str:
     sets = [s for s in NAMES if s in res]
     counts = ", ".join(f"{s} {res[s]['n']}" for s in sets)
     lines = [
-        "# The model path, measured" + (" (quick sample: a smoke test, not results)" if rep["quick"] else
-                                        " (a sample, smaller than the full run: read the sizes)" if rep.get("sample") else ""),
+        "# The model path, measured"
+        + (
+            " (quick sample: a smoke test, not results)"
+            if rep["quick"]
+            else " (a sample, smaller than the full run: read the sizes)"
+            if rep.get("sample")
+            else ""
+        ),
         "",
         "Written by the command below; do not edit by hand. Every question goes through `QA_MODE=llm`",
         "(retrieve, evidence, prompt, model, parse, verify) on a fresh library of the set's articles.",
@@ -49,28 +62,50 @@ def markdown(rep: dict) -> str:
         "|---|" + "---|" * len(sets) + "---|",
     ]
     for key, label, target in COLUMNS:
-        cells = [_fmt(res[s].get(key)) + (f" (target {TARGETS[(s, key)]})" if (s, key) in TARGETS else "") for s in sets]
+        cells = [
+            _fmt(res[s].get(key)) + (f" (target {TARGETS[(s, key)]})" if (s, key) in TARGETS else "") for s in sets
+        ]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     for key in ("n", "answerable", "unanswerable", "errors", "uncached", "prompt_tokens", "completion_tokens"):
         lines.append(f"| {key.replace('_', ' ')} | " + " | ".join(_fmt(res[s].get(key)) for s in sets) + " | |")
     if res.get("latency"):
-        lines += ["", ("## Latency: streamed, no reply cache (targets: first token <= 8 s, answer <= 25 s, follow-up "
-                       "first token <= 5 s)"), "", "| case | evidence sentences | prompt tokens | first token (s) | answer (s) | answer |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r['case']} | {r['evidence']} | {r['prompt_tokens']} | {r['first_token_s']} | {r['total_s']} | "
-                  f"{r['answer'][:80]} |" for r in res["latency"]]
+        lines += [
+            "",
+            (
+                "## Latency: streamed, no reply cache (targets: first token <= 8 s, answer <= 25 s, follow-up "
+                "first token <= 5 s)"
+            ),
+            "",
+            "| case | evidence sentences | prompt tokens | first token (s) | answer (s) | answer |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['case']} | {r['evidence']} | {r['prompt_tokens']} | {r['first_token_s']} | {r['total_s']} | "
+            f"{r['answer'][:80]} |"
+            for r in res["latency"]
+        ]
     p = res.get("palmyra")
     if p:
-        lines += ["", "## evals/palmyra.yaml (the reference article)", "",
-                  (f"{p['passed']} of {p['cases']} cases pass; fact accuracy {_fmt(p['fact_accuracy'])}, citation "
-                  f"precision {_fmt(p['citation_precision'])}, recall {_fmt(p['citation_recall'])}, correct abstention "
-                  f"{_fmt(p['correct_abstention'])}; latency p50 {_fmt(p['latency_p50_s'])} s, max {_fmt(p['latency_max_s'])} s;"
-                  f" tokens {p['prompt_tokens']} in, {p['completion_tokens']} out.")]
+        lines += [
+            "",
+            "## evals/palmyra.yaml (the reference article)",
+            "",
+            (
+                f"{p['passed']} of {p['cases']} cases pass; fact accuracy {_fmt(p['fact_accuracy'])}, citation "
+                f"precision {_fmt(p['citation_precision'])}, recall {_fmt(p['citation_recall'])}, correct abstention "
+                f"{_fmt(p['correct_abstention'])}; latency p50 {_fmt(p['latency_p50_s'])} s, max {_fmt(p['latency_max_s'])} s;"
+                f" tokens {p['prompt_tokens']} in, {p['completion_tokens']} out."
+            ),
+        ]
         lines += [f"- failed: {f}" for f in p.get("failed", [])]
-    lines += ["", "Definitions: an answer is right when it holds the gold answer (yes/no golds as whole words); a cited",
-              "sentence holds the gold when it contains the gold answer (RGB, SQuAD) or is part of a gold fact (MultiHop).",
-              "Supported-but-wrong: some claim labelled `supported` in an answer that is wrong or that answers an",
-              "unanswerable question. Seconds exclude questions whose replies came from the reply cache.", ""]
+    lines += [
+        "",
+        "Definitions: an answer is right when it holds the gold answer (yes/no golds as whole words); a cited",
+        "sentence holds the gold when it contains the gold answer (RGB, SQuAD) or is part of a gold fact (MultiHop).",
+        "Supported-but-wrong: some claim labelled `supported` in an answer that is wrong or that answers an",
+        "unanswerable question. Seconds exclude questions whose replies came from the reply cache.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -16,21 +16,45 @@ ROWS = [
     ("multihop", "recall@10", "evidence recall@10", "embedding-only top-k", 1),
     ("multihop", "mrr@10", "evidence MRR@10", "embedding-only top-k", None),
     ("multihop", "accuracy", "answer accuracy (non-null)", "top-1 sentence by embedding", None),
-    ("multihop", "accuracy_non_yes_no", "answer accuracy (non-null, gold not yes/no)", "top-1 sentence by embedding", None),
+    (
+        "multihop",
+        "accuracy_non_yes_no",
+        "answer accuracy (non-null, gold not yes/no)",
+        "top-1 sentence by embedding",
+        None,
+    ),
     ("multihop", "null_abstention", "correct abstention (null_query)", "abstain below a dev-tuned top-1 cosine", 2),
-    ("multihop", "false_abstention", "false abstention (others; lower is better)", "abstain below a dev-tuned top-1 cosine", 2),
+    (
+        "multihop",
+        "false_abstention",
+        "false abstention (others; lower is better)",
+        "abstain below a dev-tuned top-1 cosine",
+        2,
+    ),
     ("wice", "precision", "support precision", "top-2 by embedding", None),
     ("wice", "recall", "support recall", "top-2 by embedding", None),
     ("wice", "f1", "support F1", "top-2 by embedding", 3),
     ("wice", "label_accuracy", "claim-label accuracy", "dev's majority label", None),
     ("summedits", "balanced_accuracy", "balanced accuracy", "summary-vs-best-sentence cosine, dev threshold", 4),
-    ("squad", "answerable_right", "answerable right (answer and citation hold a gold text)", "top-1 sentence by embedding", 5),
+    (
+        "squad",
+        "answerable_right",
+        "answerable right (answer and citation hold a gold text)",
+        "top-1 sentence by embedding",
+        5,
+    ),
     ("squad", "unanswerable_abstained", "unanswerable abstained", "top-1 sentence by embedding (never abstains)", 6),
     ("squad", "false_abstention", "false abstention (lower is better)", "top-1 sentence by embedding", 6),
     ("squad", "supported_precision", "precision of 'supported' (n/a: none shown)", "top-1 sentence by embedding", 7),
     ("squad", "supported_share", "share of answers shown as 'supported'", "top-1 sentence by embedding", None),
 ]
-NAMES = {"rgb": "RGB en_fact", "multihop": "MultiHop-RAG", "wice": "WiCE", "summedits": "SummEdits news", "squad": "SQuAD 2.0"}
+NAMES = {
+    "rgb": "RGB en_fact",
+    "multihop": "MultiHop-RAG",
+    "wice": "WiCE",
+    "summedits": "SummEdits news",
+    "squad": "SQuAD 2.0",
+}
 
 
 def _f(v) -> str:
@@ -50,7 +74,8 @@ def markdown(report: dict) -> str:
         f"- commit: {report['commit']}",
         f"- date: {report['date']}",
         f"- machine: {report['machine']}",
-        f"- runtime: {report['seconds']:.0f} s (" + ", ".join(f"{NAMES[k]} {v:.0f} s" for k, v in report["seconds_by_benchmark"].items())
+        f"- runtime: {report['seconds']:.0f} s ("
+        + ", ".join(f"{NAMES[k]} {v:.0f} s" for k, v in report["seconds_by_benchmark"].items())
         + f"; {report['texts_embedded']} of {report['texts']} distinct texts embedded in this run, the rest read from the"
         " vector cache: a first run embeds them all, mostly WiCE's evidence pages)",
         "",
@@ -63,8 +88,10 @@ def markdown(report: dict) -> str:
         if target is not None:
             tg = report["targets"][target]
             mark = f"{tg['target']}: **{'met' if tg['met'] else 'missed'}**"
-        lines.append(f"| {NAMES[bench]} | {label} | {_f(d['ours'][key])} | {_f(d['baseline'][key])} | "
-                     f"{_f(t['ours'][key])} | {_f(t['baseline'][key])} | {base_label} | {mark} |")
+        lines.append(
+            f"| {NAMES[bench]} | {label} | {_f(d['ours'][key])} | {_f(d['baseline'][key])} | "
+            f"{_f(t['ours'][key])} | {_f(t['baseline'][key])} | {base_label} | {mark} |"
+        )
     met = sum(t["met"] for t in report["targets"])
     mh, se, wi, rgb = res["multihop"], res["summedits"], res["wice"], res["rgb"]
     lines += [
@@ -85,14 +112,14 @@ def markdown(report: dict) -> str:
         " question's gold facts that a top-k sentence is part of; MRR@10: 1/rank of the first such sentence"
         f" ({mh['dev']['with_evidence']} / {mh['test']['with_evidence']} questions with evidence). Answer accuracy: the gold"
         f" string in the answer, over non-null questions; the non-yes/no subset ({mh['dev']['non_yes_no']} / {mh['test']['non_yes_no']})"
-        " leaves out golds such as \"Yes\" that a sentence contains by accident. Abstention over"
+        ' leaves out golds such as "Yes" that a sentence contains by accident. Abstention over'
         f" {mh['dev']['null_queries']} / {mh['test']['null_queries']} null queries. The abstention baseline abstains when the"
         f" best cosine is below {mh['dev']['baseline_abstain_below']:.3f}, the threshold with the most null queries caught"
         f" net of false abstentions on dev within false abstention <= {MAX_FALSE_ABSTENTION} (never abstaining scores 0 / 0).",
         f"- **WiCE** ({wi['dev']['n']} / {wi['test']['n']} claims; {wi['dev']['with_gold']} / {wi['test']['with_gold']} with a gold"
         " set): the sentences `verify.choose` picks (as the model path does), scored against the best-matching gold set; the label is"
-        f" the one `verify.choose` gives. Label baseline: always \"{wi['dev']['baseline_label']}\" (dev's majority).",
-        f"- **SummEdits** (news; dev = split \"evaluation\", {se['dev']['n']} pairs; test = split \"test\", {se['test']['n']} pairs):"
+        f' the one `verify.choose` gives. Label baseline: always "{wi["dev"]["baseline_label"]}" (dev\'s majority).',
+        f'- **SummEdits** (news; dev = split "evaluation", {se["dev"]["n"]} pairs; test = split "test", {se["test"]["n"]} pairs):'
         " each summary sentence gets support chosen among its document's sentences (`verify.choose`: words, numbers, names, roles) and checked"
         " (`verify.check`); the summary's score is its weakest sentence's, consistent when >="
         f" {se['dev']['threshold']:.3f} (fitted on dev). Baseline: the cosine of the whole summary and its closest document"

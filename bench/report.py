@@ -17,11 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def commit() -> str:
     """The short commit of the checkout, with the files under qa/ that differ from it."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return "n/a"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "qa"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.split("\n")
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "qa"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return "n/a"
     changed = sorted(line[3:] for line in dirty if line.strip())
@@ -37,8 +44,13 @@ def code_version() -> str:
 
 
 def machine(packages: tuple[str, ...] = ("onnxruntime", "chromadb")) -> dict:
-    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "ram_gb": None,
-            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
+    info = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "ram_gb": None,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
         info["cpu"] = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))

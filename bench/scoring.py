@@ -97,4 +97,3 @@ def _abstention(abstained: list[bool], is_null: list[bool]) -> tuple[float, floa
 def _mean(xs) -> float:
     xs = list(xs)
     return float(sum(xs) / len(xs)) if xs else 0.0
-

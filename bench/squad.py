@@ -82,8 +82,9 @@ def score(questions: list[dict], answers: list) -> dict:
     }
 
 
-def bench_squad(data: Path, cache: vectors.VectorCache, log=print, reader: str = "parsed", quick: bool = False
-                ) -> dict[str, dict]:
+def bench_squad(
+    data: Path, cache: vectors.VectorCache, log=print, reader: str = "parsed", quick: bool = False
+) -> dict[str, dict]:
     """Both splits' scores; quick: the first 30 questions of each split (a smoke test)."""
     articles = squad_data(data)
     corpus = quality._Corpus(squad_articles(articles), cache)
@@ -94,11 +95,18 @@ def bench_squad(data: Path, cache: vectors.VectorCache, log=print, reader: str =
             qs = squad_questions(articles, split)[: 30 if quick else None]
             cache.embed([q["question"] for q in qs])
             t = time.perf_counter()
-            answers = [answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5, reader) for q in qs]
+            answers = [
+                answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5, reader) for q in qs
+            ]
             seconds = round(time.perf_counter() - t, 1)
             top = [_top_sentence(corpus, q["question"]) for q in qs]
-            out[split] = {"ours": score(qs, answers), "baseline": score(qs, top), "n": len(qs), "seconds": seconds,
-                          "sentences": corpus.sentences}
+            out[split] = {
+                "ours": score(qs, answers),
+                "baseline": score(qs, top),
+                "n": len(qs),
+                "seconds": seconds,
+                "sentences": corpus.sentences,
+            }
     finally:
         corpus.close()
     return out
@@ -109,8 +117,14 @@ def _top_sentence(corpus, question: str):
     from qa.types import Answer, Citation, Claim
 
     [(text, _)] = corpus.embedding_top(question, 1) or [("", 0.0)]
-    return Answer(question, text, False, "extractive", citations=[Citation(1, "", "", "", text, 0, len(text))],
-                  claims=[Claim(text, [1], answer.SUPPORTED)])
+    return Answer(
+        question,
+        text,
+        False,
+        "extractive",
+        citations=[Citation(1, "", "", "", text, 0, len(text))],
+        claims=[Claim(text, [1], answer.SUPPORTED)],
+    )
 
 
 def latency(data: Path, cache: vectors.VectorCache, n: int) -> dict:

@@ -21,8 +21,9 @@ def badge(p: float, weights: reader_model.Weights) -> str | None:
     return PARTIAL if p >= weights.abstain else None
 
 
-def extractive(question: str, hits: list[Hit], k: int, reader_name: str = "classic",
-               weights: reader_model.Weights | None = None) -> Answer:
+def extractive(
+    question: str, hits: list[Hit], k: int, reader_name: str = "classic", weights: reader_model.Weights | None = None
+) -> Answer:
     if not hits:
         return Answer(question, ABSTAIN, True, "extractive")
     if reader_name == "classic":

@@ -40,10 +40,12 @@ class ModelPath:
 
     def runnable(self, k: int = 5) -> Runnable:
         """question (str, or {"question", "doc_ids"}) -> Answer; invoke, batch and stream work."""
-        return (RunnableLambda(self._retrieve, name="retrieve")
-                | RunnableLambda(self._evidence, name="evidence")
-                | RunnableLambda(self._generate, name="chat_model")
-                | RunnableLambda(lambda s: self._finish(s, k), name="parse_and_verify"))
+        return (
+            RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._evidence, name="evidence")
+            | RunnableLambda(self._generate, name="chat_model")
+            | RunnableLambda(lambda s: self._finish(s, k), name="parse_and_verify")
+        )
 
     def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None) -> Answer:
         return self.runnable(k).invoke({"question": question, "doc_ids": doc_ids})
@@ -73,8 +75,9 @@ class ModelPath:
         """A follow-up rewritten by the model to stand alone (prompts/condense.txt), from the last CONDENSED
         turns; the question as it is when the reply is not one usable line."""
         lines = "\n".join(f"Q: {q}\nA: {a[:ANSWER_CHARS]}" for q, a in history[-CONDENSED:])
-        reply = self.model.complete(self.prompts["condense"].messages(
-            fence=cite.Evidence.of([]).fence, history=lines, question=question))
+        reply = self.model.complete(
+            self.prompts["condense"].messages(fence=cite.Evidence.of([]).fence, history=lines, question=question)
+        )
         text = " ".join(reply.text.split()).strip("\"'` ")
         return text if 0 < len(text) <= MAX_REWRITE and text.casefold() != ABSTAIN.casefold() else question
 
@@ -114,8 +117,9 @@ class ModelPath:
 
     def _messages(self, state: dict, form: str) -> list[tuple[str, str]]:
         ev = state["evidence"]
-        return self.prompts["answer"].messages(fence=ev.fence, evidence=ev.render(), question=state["question"],
-                                               abstain=ABSTAIN, format=form)
+        return self.prompts["answer"].messages(
+            fence=ev.fence, evidence=ev.render(), question=state["question"], abstain=ABSTAIN, format=form
+        )
 
     def _generate(self, state: dict) -> dict:
         if not state["evidence"].hits:
@@ -134,14 +138,29 @@ class ModelPath:
         abstained, raw = cite.parse(reply.text)
         usage = _usage(reply.usage)
         if abstained or not raw:
-            return Answer(question, ABSTAIN, True, "llm", candidates=citations(state["hits"][:k]),
-                          model=self.model.name, usage=usage)
+            return Answer(
+                question,
+                ABSTAIN,
+                True,
+                "llm",
+                candidates=citations(state["hits"][:k]),
+                model=self.model.name,
+                usage=usage,
+            )
         claims, used = self._verified(raw, ev)
         cited = {h.sentence.id for h in used.values()}
         rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
-        return Answer(question, " ".join(c.text for c in claims), False, "llm",
-                      citations=[Citation.of(m, h.sentence, h.title, h.url) for m, h in used.items()], claims=claims,
-                      candidates=citations(rest, start=len(used) + 1), model=self.model.name, usage=usage)
+        return Answer(
+            question,
+            " ".join(c.text for c in claims),
+            False,
+            "llm",
+            citations=[Citation.of(m, h.sentence, h.title, h.url) for m, h in used.items()],
+            claims=claims,
+            candidates=citations(rest, start=len(used) + 1),
+            model=self.model.name,
+            usage=usage,
+        )
 
     def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence) -> tuple[list[Claim], dict[int, Hit]]:
         """Claims with markers for the sentences chosen to support them; (marker -> sentence) of those cited. The
@@ -177,8 +196,11 @@ class ModelPath:
             if label == verify.UNSUPPORTED or not used:
                 continue
             evidence = "\n".join(f"- {' '.join(ev.hits[k].sentence.text.split())}" for k in used)
-            reply = self.model.complete(self.prompts["judge"].messages(
-                fence=cite.Evidence.of([]).fence, claim=" ".join(rc.text.split()), evidence=evidence))
+            reply = self.model.complete(
+                self.prompts["judge"].messages(
+                    fence=cite.Evidence.of([]).fence, claim=" ".join(rc.text.split()), evidence=evidence
+                )
+            )
             if not cite.says_yes(reply.text):
                 out[n] = (rc, verify.UNSUPPORTED, score, [])
         return out
@@ -194,11 +216,22 @@ class ModelPath:
         docs = self.retriever.docs
         ev = cite.Evidence.of([Hit(s, 0.0, 0.0, 0.0, docs[s.doc_id].title, docs[s.doc_id].url) for s in sents])
         groups = self._groups(ev)
-        calls = [self.prompts["summary_map"].messages(fence=ev.fence, sentences=n, format=cite.JSON_FORMAT,
-                 evidence=cite.Evidence(ev.fence, {k: ev.hits[k] for k in g}).render()) for g in groups]
+        calls = [
+            self.prompts["summary_map"].messages(
+                fence=ev.fence,
+                sentences=n,
+                format=cite.JSON_FORMAT,
+                evidence=cite.Evidence(ev.fence, {k: ev.hits[k] for k in g}).render(),
+            )
+            for g in groups
+        ]
         if len(groups) > 1:
             facts = "\n".join("- a fact of about twenty words [S1]" for _ in range(n * len(groups)))
-            calls.append(self.prompts["summary_reduce"].messages(fence=ev.fence, evidence=facts, sentences=n, format=cite.JSON_FORMAT))
+            calls.append(
+                self.prompts["summary_reduce"].messages(
+                    fence=ev.fence, evidence=facts, sentences=n, format=cite.JSON_FORMAT
+                )
+            )
         return calls
 
     def estimate(self, question: str | None, doc_ids: list[str] | None, n: int, completion_tokens: int) -> int:
@@ -218,14 +251,20 @@ class ModelPath:
         facts: list[cite.RawClaim] = []
         for keys in groups:
             part = cite.Evidence(ev.fence, {k: ev.hits[k] for k in keys})
-            reply = self._complete(lambda form, part=part: self.prompts["summary_map"].messages(
-                fence=part.fence, evidence=part.render(), sentences=n, format=form))
+            reply = self._complete(
+                lambda form, part=part: self.prompts["summary_map"].messages(
+                    fence=part.fence, evidence=part.render(), sentences=n, format=form
+                )
+            )
             usage = usage.add(reply.usage)
             facts += [c for c in cite.parse(reply.text)[1] if c.keys and set(c.keys) <= set(keys)]
         if len(groups) > 1:
             lines = "\n".join(f"- {f.text} " + "".join(f"[{k}]" for k in f.keys) for f in facts)
-            reply = self._complete(lambda form: self.prompts["summary_reduce"].messages(
-                fence=ev.fence, evidence=lines, sentences=n, format=form))
+            reply = self._complete(
+                lambda form: self.prompts["summary_reduce"].messages(
+                    fence=ev.fence, evidence=lines, sentences=n, format=form
+                )
+            )
             usage = usage.add(reply.usage)
             facts = cite.parse(reply.text)[1]
         claims, used = self._verified(facts[:n], ev)

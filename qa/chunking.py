@@ -23,9 +23,17 @@ def chunk(text: str, sentences: list[Sentence], max_tokens: int = 200, overlap: 
             j += 1
         window = sentences[i:j]
         start, end = window[0].start, window[-1].end
-        chunks.append(Chunk(id=f"{window[0].doc_id}#{len(chunks)}", doc_id=window[0].doc_id,
-                            sentence_ids=tuple(s.id for s in window), text=text[start:end],
-                            start=start, end=end, tokens=used))
+        chunks.append(
+            Chunk(
+                id=f"{window[0].doc_id}#{len(chunks)}",
+                doc_id=window[0].doc_id,
+                sentence_ids=tuple(s.id for s in window),
+                text=text[start:end],
+                start=start,
+                end=end,
+                tokens=used,
+            )
+        )
         if j >= len(sentences):
             break
         nxt = max(j - overlap, i + 1)

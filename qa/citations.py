@@ -25,15 +25,22 @@ SCHEMA = {
     "required": ["abstain", "claims"],
     "properties": {
         "abstain": {"type": "boolean"},
-        "claims": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["text", "keys"],
-            "properties": {"text": {"type": "string"}, "keys": {"type": "array", "items": {"type": "string"}}},
-        }},
+        "claims": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["text", "keys"],
+                "properties": {"text": {"type": "string"}, "keys": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
     },
 }
-JSON_FORMAT = ('Reply with JSON only, in this shape: {"abstain": false, "claims": [{"text": <a sentence of your '
-               'answer>, "keys": [<the keys of the evidence sentences that support it>]}]}; when the evidence '
-               'does not answer, {"abstain": true, "claims": []}.')
+JSON_FORMAT = (
+    'Reply with JSON only, in this shape: {"abstain": false, "claims": [{"text": <a sentence of your '
+    'answer>, "keys": [<the keys of the evidence sentences that support it>]}]}; when the evidence '
+    'does not answer, {"abstain": true, "claims": []}.'
+)
 TEXT_FORMAT = "Reply with plain sentences, each ending in its keys."
 
 

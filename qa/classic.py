@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import math
-import regex as re  # variable-length look-behind for "in <Place>"
 from dataclasses import dataclass
 from urllib.parse import urlparse
+
+import regex as re  # variable-length look-behind for "in <Place>"
 
 from qa import verify
 from qa.text import tokenize
@@ -32,31 +33,82 @@ CLAUSE = 4  # words of distance added by each clause break between a question wo
 NUMBER, DATE, PERSON, PLACE, OTHER = "number", "date", "person", "place", "other"
 
 _QTYPES = [
-    (NUMBER, re.compile(r"\bhow (many|much|old|long|far|big|large|tall|high)\b|\bwhat (number|percentage|percent|amount|share)\b", re.I)),
-    (DATE, re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bin which (year|month)\b|\bwhich (year|day|month)\b", re.I)),
-    (PERSON, re.compile(r"^\W*(who|whom|whose)\b|\bwhich (person|people|company|organi[sz]ation|group|team|official|agency|firm)\b", re.I)),
-    (PLACE, re.compile(r"\bwhere\b|\bwhich (city|country|place|region|state|town|province)\b|\bin what (city|country)\b", re.I)),
+    (
+        NUMBER,
+        re.compile(
+            r"\bhow (many|much|old|long|far|big|large|tall|high)\b|\bwhat (number|percentage|percent|amount|share)\b",
+            re.I,
+        ),
+    ),
+    (
+        DATE,
+        re.compile(
+            r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bin which (year|month)\b|\bwhich (year|day|month)\b", re.I
+        ),
+    ),
+    (
+        PERSON,
+        re.compile(
+            r"^\W*(who|whom|whose)\b|\bwhich (person|people|company|organi[sz]ation|group|team|official|agency|firm)\b",
+            re.I,
+        ),
+    ),
+    (
+        PLACE,
+        re.compile(
+            r"\bwhere\b|\bwhich (city|country|place|region|state|town|province)\b|\bin what (city|country)\b", re.I
+        ),
+    ),
 ]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _REL = r"(?:(?:last|next|this|earlier this|later this)\s+(?:year|month|week|spring|summer|autumn|fall|winter|decade)|yesterday|today|tomorrow|\d+\s+(?:years?|months?|weeks?|days?)\s+ago)"
-_WHEN = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?:19|20)\d\d)?"
-         rf"|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+(?:19|20)\d\d)?(?:\s+{_REL})?"
-         rf"|{_DAY}(?:\s+(?:morning|afternoon|evening|night))?|(?:19|20)\d\d(?:s)?|{_REL})")
+_WHEN = (
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?:19|20)\d\d)?"
+    rf"|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+(?:19|20)\d\d)?(?:\s+{_REL})?"
+    rf"|{_DAY}(?:\s+(?:morning|afternoon|evening|night))?|(?:19|20)\d\d(?:s)?|{_REL})"
+)
 _SPANS = {
     DATE: re.compile(rf"(?:\b(?:since|in|on|by|until|from|before|after|during|early|late)\s+)?\b{_WHEN}\b"),
-    NUMBER: re.compile(r"(?<![\w.])(?:\$\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?(?![\w])"
-                       r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds|thousands|dozens|a dozen)\b", re.I),
-    PERSON: re.compile(r"(?<!^)\b[A-Z][a-z]+(?:[-'][A-Za-z]+)*(?:\s+(?:(?:al|bin|de|van|von|da|del)[- ])?[A-Z][a-z]+(?:[-'][A-Za-z]+)*)*\b"
-                       r"|^[A-Z][a-z]+(?:[-'][A-Za-z]+)*(?:\s+[A-Z][a-z]+(?:[-'][A-Za-z]+)*)+\b|\b[A-Z]{2,}\b"),
+    NUMBER: re.compile(
+        r"(?<![\w.])(?:\$\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?(?![\w])"
+        r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds|thousands|dozens|a dozen)\b",
+        re.I,
+    ),
+    PERSON: re.compile(
+        r"(?<!^)\b[A-Z][a-z]+(?:[-'][A-Za-z]+)*(?:\s+(?:(?:al|bin|de|van|von|da|del)[- ])?[A-Z][a-z]+(?:[-'][A-Za-z]+)*)*\b"
+        r"|^[A-Z][a-z]+(?:[-'][A-Za-z]+)*(?:\s+[A-Z][a-z]+(?:[-'][A-Za-z]+)*)+\b|\b[A-Z]{2,}\b"
+    ),
     PLACE: re.compile(r"(?<=\b(?:in|at|from|near|to) )(?:the )?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"),
 }
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2013\u2014]")
-_QWORDS = {"how", "mani", "much", "what", "when", "where", "who", "whom", "whose", "which", "why", "did", "doe", "do", "is", "are", "was", "were", "has", "have", "had"}
+_QWORDS = {
+    "how",
+    "mani",
+    "much",
+    "what",
+    "when",
+    "where",
+    "who",
+    "whom",
+    "whose",
+    "which",
+    "why",
+    "did",
+    "doe",
+    "do",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+}
 
 
 @dataclass
@@ -91,8 +143,15 @@ def extractive(question: str, hits: list[Hit], k: int) -> Answer:
     text = best.span or best.hit.sentence.text
     [citation] = citations([best.hit])
     support, score = verify.check(text, [citation.text])
-    return Answer(question, text, False, "extractive", citations=[citation],
-                  claims=[Claim(text, [1], support, score)], candidates=citations(rest, start=2))
+    return Answer(
+        question,
+        text,
+        False,
+        "extractive",
+        citations=[citation],
+        claims=[Claim(text, [1], support, score)],
+        candidates=citations(rest, start=2),
+    )
 
 
 def answers(question: str, pool: list[Hit], cover: float = 0.0) -> bool:
@@ -128,8 +187,9 @@ def _weights(qterms: set[str], pool_terms: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n + 1) / (1 + sum(t in p for p in pool_terms))) for t in qterms}
 
 
-def _score(question: str, qtype: str, weights: dict[str, float], relation: dict[str, float], hit: Hit,
-           top_score: float) -> _Scored:
+def _score(
+    question: str, qtype: str, weights: dict[str, float], relation: dict[str, float], hit: Hit, top_score: float
+) -> _Scored:
     text = hit.sentence.text
     found = terms(text)
     total = sum(weights.values())
@@ -177,7 +237,9 @@ def _best_span(spans: list[re.Match], text: str, weights: dict[str, float]) -> s
     return _extend(text, ranked[0][1], set(weights))
 
 
-def _closeness(m: re.Match, text: str, words: list[tuple[int, int]], stems: list[list[str]], weights: dict[str, float]) -> float:
+def _closeness(
+    m: re.Match, text: str, words: list[tuple[int, int]], stems: list[list[str]], weights: dict[str, float]
+) -> float:
     """Sum over question words near the phrase of weight / (1 + distance / DECAY): distance in words,
     plus CLAUSE words for each comma, semicolon, colon, dash or bracket in between, since a time or
     a number belongs to its own clause ("...had controlled the city since last year")."""

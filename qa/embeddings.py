@@ -73,7 +73,9 @@ class MiniLM:
         start = 0
         while start < len(order):
             end = start + 1
-            while end < len(order) and end - start < self.batch and (end - start + 1) * size[order[end]] <= BATCH_TOKENS:
+            while (
+                end < len(order) and end - start < self.batch and (end - start + 1) * size[order[end]] <= BATCH_TOKENS
+            ):
                 end += 1
             idx = order[start:end]
             out[idx] = self._batch([enc[i] for i in idx], size[order[end - 1]])
@@ -98,7 +100,9 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise ConfigError("QA_EMBEDDING=sentence-transformers:... needs `pip install sentence-transformers`.") from None
+            raise ConfigError(
+                "QA_EMBEDDING=sentence-transformers:... needs `pip install sentence-transformers`."
+            ) from None
         self.model = SentenceTransformer(model, device="cpu")
         self.name = f"sentence-transformers:{model}"
         self.batch = batch
@@ -182,8 +186,12 @@ class Worker:
     def __init__(self, spec: str, batch: int, dim: int = 384):
         env = child_environment()
         self.dim = dim
-        self.proc = subprocess.Popen([sys.executable, "-m", "qa.embeddings", spec, str(batch)], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa.embeddings", spec, str(batch)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
 
     def submit(self, texts: list[str]) -> bool:
         _write(self.proc.stdin, json.dumps(texts).encode())
@@ -192,7 +200,9 @@ class Worker:
     def result(self) -> np.ndarray:  # (n, dim) float32
         n = _read_int(self.proc.stdout)
         if n == 0:
-            raise ModelFileError(f"the embedding worker failed: {self.proc.stdout.read(_read_int(self.proc.stdout)).decode()}")
+            raise ModelFileError(
+                f"the embedding worker failed: {self.proc.stdout.read(_read_int(self.proc.stdout)).decode()}"
+            )
         return np.frombuffer(_read_exact(self.proc.stdout, n * self.dim * 4), dtype=np.float32).reshape(n, self.dim)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
+from qa.errors import QAError
 from qa.suite import Case, Suite, SuiteError, check_answer, check_summary
 
 COMPLETION_TOKENS = 300  # assumed per model call in the cost estimate
@@ -74,6 +75,23 @@ def estimate(runs: list[Prepared], repeat: int) -> tuple[float | None, int]:
     return (round(tokens * price[0] / 1e6, 6) if price else None), tokens
 
 
+def run_suites(suites: list[Suite], settings: Settings, repeat: int = 1, max_cost: float | None = None):
+    """(results, outputs) of every suite, each in a fresh library. With a model and max_cost, refuses (QAError)
+    before any call when the estimate is above it or the model's price is unknown."""
+    with prepared(suites, settings) as runs:
+        if settings.use_llm() and max_cost is not None:
+            usd, tokens = estimate(runs, repeat)
+            if usd is None or usd > max_cost:
+                why = f"no price is known for {settings.model!r}" if usd is None else f"the estimate is ${usd:.4f}"
+                raise QAError(f"{why} ({tokens:,} prompt tokens) against --max-cost ${max_cost:g}; nothing was spent.")
+        results, outputs = [], []
+        for p in runs:
+            r, o = run(p, repeat)
+            results += r
+            outputs += o
+    return results, outputs
+
+
 def run(p: Prepared, repeat: int = 1) -> tuple[list[CaseResult], list]:
     """(results, outputs): every case of the suite `repeat` times."""
     results, outputs = [], []
@@ -81,9 +99,18 @@ def run(p: Prepared, repeat: int = 1) -> tuple[list[CaseResult], list]:
         runs = [_once(p, case) for _ in range(max(1, repeat))]
         passes = [not why for why, _, _ in runs]
         why, _, out = next(((w, t, o) for w, t, o in runs if w), runs[0])
-        results.append(CaseResult(p.suite.name, case.id, all(passes), "; ".join(why),
-                                  statistics.median(t for _, t, _ in runs), sum(passes) / len(passes),
-                                  statistics.pstdev(map(float, passes)), out.to_dict()))
+        results.append(
+            CaseResult(
+                p.suite.name,
+                case.id,
+                all(passes),
+                "; ".join(why),
+                statistics.median(t for _, t, _ in runs),
+                sum(passes) / len(passes),
+                statistics.pstdev(map(float, passes)),
+                out.to_dict(),
+            )
+        )
         outputs.extend((case, o) for _, _, o in runs)
     return results, outputs
 
@@ -106,20 +133,25 @@ def metrics(suites: list[Suite], results: list[CaseResult], outputs: list[tuple[
     """Fact accuracy, citation precision/recall against the suites' gold sentences, abstention rates, latency,
     tokens. `outputs`: (case, Answer or Summary) of every run."""
     cases = {(s.name, c.id): c for s in suites for c in s.cases}
-    answerable = [r for r in results if cases[(r.suite, r.case)].question and not cases[(r.suite, r.case)].expect.get("abstain")]
+    answerable = [
+        r for r in results if cases[(r.suite, r.case)].question and not cases[(r.suite, r.case)].expect.get("abstain")
+    ]
     unanswerable = [r for r in results if cases[(r.suite, r.case)].expect.get("abstain")]
     precision, recall = _citation_scores(outputs)
     tokens = [o.usage for _, o in outputs if getattr(o, "usage", None)]
     latencies = sorted(r.latency_s for r in results)
     return {
-        "cases": len(results), "passed": sum(r.passed for r in results),
+        "cases": len(results),
+        "passed": sum(r.passed for r in results),
         "fact_accuracy": _rate(sum(r.passed for r in answerable), len(answerable)),
-        "citation_precision": precision, "citation_recall": recall,
+        "citation_precision": precision,
+        "citation_recall": recall,
         "correct_abstention": _rate(sum(r.output.get("abstained", False) for r in unanswerable), len(unanswerable)),
         "false_abstention": _rate(sum(r.output.get("abstained", False) for r in answerable), len(answerable)),
         "latency_p50_s": round(statistics.median(latencies), 4) if latencies else None,
         "latency_max_s": round(latencies[-1], 4) if latencies else None,
-        "prompt_tokens": sum(u["prompt_tokens"] for u in tokens), "completion_tokens": sum(u["completion_tokens"] for u in tokens),
+        "prompt_tokens": sum(u["prompt_tokens"] for u in tokens),
+        "completion_tokens": sum(u["completion_tokens"] for u in tokens),
         "cost_usd": round(sum(u.get("cost_usd") or 0 for u in tokens), 6) if tokens else None,
     }
 
@@ -146,11 +178,19 @@ def _rate(a: int, b: int) -> float | None:
 def junit(results: list[CaseResult], path: Path) -> None:
     import xml.etree.ElementTree as ET
 
-    root = ET.Element("testsuites", name="qa eval", tests=str(len(results)), failures=str(sum(not r.passed for r in results)))
+    root = ET.Element(
+        "testsuites", name="qa eval", tests=str(len(results)), failures=str(sum(not r.passed for r in results))
+    )
     for suite in dict.fromkeys(r.suite for r in results):
         rs = [r for r in results if r.suite == suite]
-        el = ET.SubElement(root, "testsuite", name=suite, tests=str(len(rs)), failures=str(sum(not r.passed for r in rs)),
-                           time=f"{sum(r.latency_s for r in rs):.3f}")
+        el = ET.SubElement(
+            root,
+            "testsuite",
+            name=suite,
+            tests=str(len(rs)),
+            failures=str(sum(not r.passed for r in rs)),
+            time=f"{sum(r.latency_s for r in rs):.3f}",
+        )
         for r in rs:
             case = ET.SubElement(el, "testcase", classname=suite, name=r.case, time=f"{r.latency_s:.3f}")
             if not r.passed:

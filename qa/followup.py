@@ -12,17 +12,24 @@ from qa.errors import InputError
 from qa.text import tokenize
 
 # Capitalised words in a row ("Rami Abdulrahman", "ISIS") and numbers: what a question names.
-NAME = re.compile(r"""
+NAME = re.compile(
+    r"""
     (?P<name> [A-Z][\w'’-]* (?: \s+ (?:al-|bin\s+|de\s+)? [A-Z][\w'’-]* )* )
   | (?P<number> \b\d[\d,.]*\b )
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 WORD = re.compile(r"[A-Za-z][\w'’-]+")
 # words a question opens with that are capitalised for that reason alone
-OPENERS = frozenset("who whom whose what which when where why how many much is are was were did does do has have had "
-                    "can could will would should and but so then also tell give name list".split())
+OPENERS = frozenset(
+    "who whom whose what which when where why how many much is are was were did does do has have had "
+    "can could will would should and but so then also tell give name list".split()
+)
 # words that ask about what came before rather than name a focus of their own ("Who said that?")
-GENERIC = frozenset("say said says tell told happen happened mean meant about else more also other thing things "
-                    "one ones do did does done".split())
+GENERIC = frozenset(
+    "say said says tell told happen happened mean meant about else more also other thing things "
+    "one ones do did does done".split()
+)
 
 
 def turns(history) -> list[tuple[str, str]]:
@@ -38,8 +45,9 @@ def turns(history) -> list[tuple[str, str]]:
         elif isinstance(t, (tuple, list)) and len(t) == 2 and all(isinstance(x, str) for x in t):
             q, a = t
         else:
-            raise InputError('a history turn must be {"question": ..., "answer": ...} (oldest first); got '
-                             f"{type(t).__name__}.")
+            raise InputError(
+                f'a history turn must be {{"question": ..., "answer": ...}} (oldest first); got {type(t).__name__}.'
+            )
         if " ".join(str(q).split()):
             out.append((" ".join(str(q).split()), " ".join(str(a).split())))
     return out

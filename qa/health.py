@@ -31,8 +31,10 @@ def check(store: Store, settings: Settings, keyword_dir: Path, full: bool = True
     if full and not broken:
         report.problems += _records(store, infos)
         report.problems += _texts(store, infos)
-    report.problems += [Problem("keyword index", "", f"{p.name}: {why}", "removed; rebuilt at the next question")
-                        for p, why in keyword.stale(keyword_dir, store.generation(), report.sentences)]
+    report.problems += [
+        Problem("keyword index", "", f"{p.name}: {why}", "removed; rebuilt at the next question")
+        for p, why in keyword.stale(keyword_dir, store.generation(), report.sentences)
+    ]
     return report
 
 
@@ -62,8 +64,15 @@ def _bounds(info: DocumentInfo, settings: Settings) -> list[Problem]:
         out.append(Problem("long fields", info.doc_id, ", ".join(long), "cut to their bounds; the article stays"))
     if info.sentences > settings.max_sentences:
         # kept: it went in under a higher QA_MAX_SENTENCES, which the user may have set on purpose
-        out.append(Problem("too many sentences", info.doc_id, f"{info.sentences:,} sentences, over QA_MAX_SENTENCES "
-                           f"({settings.max_sentences:,})", "kept: `qa rm` it if it is no article", False))
+        out.append(
+            Problem(
+                "too many sentences",
+                info.doc_id,
+                f"{info.sentences:,} sentences, over QA_MAX_SENTENCES ({settings.max_sentences:,})",
+                "kept: `qa rm` it if it is no article",
+                False,
+            )
+        )
     return out
 
 
@@ -71,13 +80,26 @@ def _records(store: Store, infos: list[DocumentInfo]) -> list[Problem]:
     """Sentences or chunks without a document record, and records whose sentences or chunks are missing."""
     sentences, chunks = store.records_per_document()
     known = {i.doc_id for i in infos}
-    out = [Problem("orphan records", d, f"{sentences[d]:,} sentences and {chunks[d]:,} chunks of no document "
-                   "(an ingestion stopped before it finished)", "deleted; nothing visible changes")
-           for d in sorted((set(sentences) | set(chunks)) - known)]
+    out = [
+        Problem(
+            "orphan records",
+            d,
+            f"{sentences[d]:,} sentences and {chunks[d]:,} chunks of no document "
+            "(an ingestion stopped before it finished)",
+            "deleted; nothing visible changes",
+        )
+        for d in sorted((set(sentences) | set(chunks)) - known)
+    ]
     for i in infos:
         if sentences[i.doc_id] != i.sentences or not chunks[i.doc_id]:
-            out.append(Problem("incomplete", i.doc_id, f"{sentences[i.doc_id]:,} of {i.sentences:,} sentences and "
-                               f"{chunks[i.doc_id]:,} chunks stored", REMOVE))
+            out.append(
+                Problem(
+                    "incomplete",
+                    i.doc_id,
+                    f"{sentences[i.doc_id]:,} of {i.sentences:,} sentences and {chunks[i.doc_id]:,} chunks stored",
+                    REMOVE,
+                )
+            )
     return out
 
 

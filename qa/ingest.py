@@ -73,7 +73,9 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}.")
+        raise InputError(
+            f"{source}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}."
+        )
     if path.exists() and not path.is_file():  # a pipe or a device would block the read or never end
         raise InputError(f"{source}: not a regular file; give a saved article file.")
     try:
@@ -84,7 +86,9 @@ def read(source: str, settings: Settings) -> Iterator[Article]:
             )
         raw = path.read_bytes()
     except OSError as e:
-        raise InputError(f"{source}: cannot read the file ({e.strerror or type(e).__name__}); check the path and its permissions.") from None
+        raise InputError(
+            f"{source}: cannot read the file ({e.strerror or type(e).__name__}); check the path and its permissions."
+        ) from None
     if suffix in HTML_SUFFIXES:
         yield from_html(raw, source=source)
     elif suffix in JSON_SUFFIXES:
@@ -113,7 +117,9 @@ def decode(raw: bytes, source: str) -> str:
     except UnicodeDecodeError as e:
         if _UTF8_MULTIBYTE.search(raw):  # UTF-8 with broken bytes, not another encoding: do not guess
             line = raw.count(b"\n", 0, e.start) + 1
-            raise InputError(f"{source}:{line}: invalid UTF-8 (byte {e.start:,}); fix that line or save the file as UTF-8.") from None
+            raise InputError(
+                f"{source}:{line}: invalid UTF-8 (byte {e.start:,}); fix that line or save the file as UTF-8."
+            ) from None
     western = _western(raw)
     if western is not None:
         return western
@@ -138,7 +144,9 @@ def _western(raw: bytes) -> str | None:
     return text if letters and accented / len(letters) < 0.3 else None
 
 
-def from_text(text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False) -> Article:
+def from_text(
+    text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False
+) -> Article:
     check_prose(text, source)
     pars = clean.paragraphs(text)
     if title:
@@ -149,9 +157,13 @@ def from_text(text: str, source: str = "", title: str = "", url: str = "", publi
         title, pars = clean.split_title(pars, markdown=markdown)
     body = clean.body(pars)
     if not body:
-        raise InputError(f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
-                         "or page chrome); give it the article's text.")
-    article = Article(doc_id=content_id(body), title=title, text=body, source=source, url=url, published_at=published_at)
+        raise InputError(
+            f"{source or 'text'}: no article text left after cleaning (only spaces, invisible characters "
+            "or page chrome); give it the article's text."
+        )
+    article = Article(
+        doc_id=content_id(body), title=title, text=body, source=source, url=url, published_at=published_at
+    )
     return bounded(article)
 
 
@@ -172,8 +184,10 @@ def bounded_info(info: DocumentInfo) -> DocumentInfo:
 def bounded_fields(fields: dict[str, str]) -> dict[str, str]:
     """{title, source, url, published_at} within FIELD_CHARS: title and source cut at a word, a url or
     date too long to be one dropped."""
-    return {k: clean.clip(v, FIELD_CHARS[k]) if k in ("title", "source") else ("" if len(v) > FIELD_CHARS[k] else v)
-            for k, v in fields.items()}
+    return {
+        k: clean.clip(v, FIELD_CHARS[k]) if k in ("title", "source") else ("" if len(v) > FIELD_CHARS[k] else v)
+        for k, v in fields.items()
+    }
 
 
 def check_prose(text: str, source: str) -> None:
@@ -181,9 +195,11 @@ def check_prose(text: str, source: str) -> None:
     one 'sentence' for the model, thousands of them, none of them readable."""
     runs = sum(m.end() - m.start() for m in _LONG_RUN.finditer(text))
     if runs > UNBROKEN_CHARS:
-        raise InputError(f"{source or 'text'}: {runs:,} characters in runs of {LONG_RUN:,} or more without a space "
-                         f"(base64, minified code or data?), over the {UNBROKEN_CHARS:,} an article may hold; "
-                         "give article text.")
+        raise InputError(
+            f"{source or 'text'}: {runs:,} characters in runs of {LONG_RUN:,} or more without a space "
+            f"(base64, minified code or data?), over the {UNBROKEN_CHARS:,} an article may hold; "
+            "give article text."
+        )
 
 
 def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
@@ -192,12 +208,19 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
 
     html = decode(raw, source) if isinstance(raw, bytes) else raw
     doc = trafilatura.bare_extraction(
-        _visible(html), url=url or None, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
+        _visible(html),
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
         # dates from the page's metadata and markup only, not guessed from text such as "Copyright 2024"
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or len((doc.text or "").split()) < MIN_ARTICLE_WORDS:
-        raise InputError(f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index.")
+        raise InputError(
+            f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index."
+        )
     return from_text(
         doc.text,
         source=doc.sitename or source or url,
@@ -235,10 +258,19 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
         check_prose(rec["text"], where)
         meta = {k: str(rec.get(k) or "") for k in ("title", "url", "source", "published_at")}
         try:
-            articles.append(from_text(rec["text"], source=meta["source"] or source, title=meta["title"],
-                                      url=meta["url"], published_at=meta["published_at"]))
+            articles.append(
+                from_text(
+                    rec["text"],
+                    source=meta["source"] or source,
+                    title=meta["title"],
+                    url=meta["url"],
+                    published_at=meta["published_at"],
+                )
+            )
         except InputError:
-            raise InputError(f"{where}: the record's text is empty after cleaning; fix or remove that record.") from None
+            raise InputError(
+                f"{where}: the record's text is empty after cleaning; fix or remove that record."
+            ) from None
     yield from articles
 
 
@@ -258,9 +290,13 @@ def _parse(text: str, where: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"{where}: malformed JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it and re-run.") from None
+        raise InputError(
+            f"{where}: malformed JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it and re-run."
+        ) from None
     except RecursionError:
-        raise InputError(f"{where}: JSON nested too deeply to be article records; give objects with 'title' and 'text'.") from None
+        raise InputError(
+            f"{where}: JSON nested too deeply to be article records; give objects with 'title' and 'text'."
+        ) from None
 
 
 def _from_url(url: str, settings: Settings) -> Iterator[Article]:
@@ -280,9 +316,13 @@ def _from_url(url: str, settings: Settings) -> Iterator[Article]:
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout("deadline")
                 if len(body) > settings.max_file_bytes:
-                    raise InputError(f"{url}: larger than the {settings.max_file_bytes:,}-byte limit; raise QA_MAX_FILE_BYTES to allow it.")
+                    raise InputError(
+                        f"{url}: larger than the {settings.max_file_bytes:,}-byte limit; raise QA_MAX_FILE_BYTES to allow it."
+                    )
     except httpx.TimeoutException:
-        raise InputError(f"{url}: timed out after {settings.fetch_timeout:g} s; try again or raise QA_FETCH_TIMEOUT.") from None
+        raise InputError(
+            f"{url}: timed out after {settings.fetch_timeout:g} s; try again or raise QA_FETCH_TIMEOUT."
+        ) from None
     except httpx.HTTPError as e:
         raise InputError(f"{url}: cannot fetch ({type(e).__name__}); check the address and the network.") from None
     if kind == "application/json":

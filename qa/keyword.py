@@ -76,8 +76,13 @@ class KeywordIndex:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
-def open_index(folder: Path, generation: str, ids: Callable[[], list[str]],
-               texts: Callable[[list[str]], list[str]], fresh: dict[str, list[str]] | None = None) -> KeywordIndex:
+def open_index(
+    folder: Path,
+    generation: str,
+    ids: Callable[[], list[str]],
+    texts: Callable[[list[str]], list[str]],
+    fresh: dict[str, list[str]] | None = None,
+) -> KeywordIndex:
     """The index for this generation: loaded from disk when there, else built and saved, and older
     generations removed. `ids()` lists the sentences the library holds now; `texts(ids)` reads those
     sentences. Only sentences the previous generation did not have are read and tokenized: adding one

@@ -24,9 +24,17 @@ class SentenceRetriever(BaseRetriever):
             Document(
                 page_content=h.sentence.text,
                 id=h.sentence.id,
-                metadata={"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "n": h.sentence.n,
-                          "start": h.sentence.start, "end": h.sentence.end, "title": h.title, "url": h.url,
-                          "score": h.score, "similarity": h.similarity},
+                metadata={
+                    "sentence_id": h.sentence.id,
+                    "doc_id": h.sentence.doc_id,
+                    "n": h.sentence.n,
+                    "start": h.sentence.start,
+                    "end": h.sentence.end,
+                    "title": h.title,
+                    "url": h.url,
+                    "score": h.score,
+                    "similarity": h.similarity,
+                },
             )
             for h in self.retriever.search(query, self.k, self.doc_ids)
         ]

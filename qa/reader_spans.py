@@ -22,6 +22,7 @@ SPAN_FEATURES = (
     "question_overlap same_type length"
 ).split()
 
+
 @dataclass
 class Span:
     text: str

@@ -71,7 +71,10 @@ class Retriever:
         for h in hits:
             window = _window(chunks.get(h.sentence.doc_id, []), h.sentence.id)
             at = window.index(h.sentence.id)
-            around[h.sentence.id] = (window[at - 1] if at > 0 else None, window[at + 1] if at + 1 < len(window) else None)
+            around[h.sentence.id] = (
+                window[at - 1] if at > 0 else None,
+                window[at + 1] if at + 1 < len(window) else None,
+            )
         wanted = sorted({i for pair in around.values() for i in pair if i})
         found = {s.id: s for s in self.store.get_sentences(wanted)[0]} if wanted else {}
         return {sid: (found.get(b), found.get(a)) for sid, (b, a) in around.items()}
@@ -105,8 +108,15 @@ class Retriever:
         prev = self.store.get_sentences(prev_ids)[0] if prev_ids else []
         before = {p.id: p.text for p in prev}
         hits = [
-            Hit(s, fused[s.id], float(sim), bm25.get(s.id, 0.0), self.docs[s.doc_id].title, self.docs[s.doc_id].url,
-                before.get(f"{s.doc_id}:{s.n - 1}", ""))
+            Hit(
+                s,
+                fused[s.id],
+                float(sim),
+                bm25.get(s.id, 0.0),
+                self.docs[s.doc_id].title,
+                self.docs[s.doc_id].url,
+                before.get(f"{s.doc_id}:{s.n - 1}", ""),
+            )
             for s, sim in zip(sents, sims)
         ]
         return sorted(hits, key=lambda h: -h.score)

@@ -49,9 +49,11 @@ def _reachable(method):
 
             down = isinstance(e, httpx.TransportError) or "Could not connect to a Chroma server" in str(e)
             if self.url and down:
-                raise StoreError(f"cannot reach the Chroma server at {self.url} (QA_CHROMA_URL): is it running? Start one "
-                                 "with `chroma run --path DIR --host 127.0.0.1 --port 8000`, or unset QA_CHROMA_URL to use "
-                                 "the embedded store.") from None
+                raise StoreError(
+                    f"cannot reach the Chroma server at {self.url} (QA_CHROMA_URL): is it running? Start one "
+                    "with `chroma run --path DIR --host 127.0.0.1 --port 8000`, or unset QA_CHROMA_URL to use "
+                    "the embedded store."
+                ) from None
             raise
 
     return call
@@ -104,16 +106,41 @@ class Store:
         chunks = [c for _, _, chs, _ in batch for c in chs]
         vectors = np.concatenate([v for *_, v in batch])
         chunk_vecs = np.concatenate([_chunk_vectors(sents, chs, v) for _, sents, chs, v in batch])
-        self._add(self.sentences, [s.id for s in sentences], vectors, [s.text for s in sentences],
-                  [{"doc_id": s.doc_id, "n": s.n, "start": s.start, "end": s.end} for s in sentences])
-        self._add(self.chunks, [c.id for c in chunks], chunk_vecs, None,
-                  [{"doc_id": c.doc_id, "sentence_ids": json.dumps(c.sentence_ids), "start": c.start,
-                    "end": c.end, "tokens": c.tokens} for c in chunks])
-        infos = [DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, len(sents), len(a.text), a.pages)
-                 for a, sents, _, _ in batch]
+        self._add(
+            self.sentences,
+            [s.id for s in sentences],
+            vectors,
+            [s.text for s in sentences],
+            [{"doc_id": s.doc_id, "n": s.n, "start": s.start, "end": s.end} for s in sentences],
+        )
+        self._add(
+            self.chunks,
+            [c.id for c in chunks],
+            chunk_vecs,
+            None,
+            [
+                {
+                    "doc_id": c.doc_id,
+                    "sentence_ids": json.dumps(c.sentence_ids),
+                    "start": c.start,
+                    "end": c.end,
+                    "tokens": c.tokens,
+                }
+                for c in chunks
+            ],
+        )
+        infos = [
+            DocumentInfo(a.doc_id, a.title, a.source, a.url, a.published_at, len(sents), len(a.text), a.pages)
+            for a, sents, _, _ in batch
+        ]
         # written last: from here on the documents exist
-        self._add(self.documents, [a.doc_id for a, *_ in batch], np.stack([v.mean(0) for *_, v in batch]),
-                  [a.text for a, *_ in batch], [_document_meta(i) for i in infos])
+        self._add(
+            self.documents,
+            [a.doc_id for a, *_ in batch],
+            np.stack([v.mean(0) for *_, v in batch]),
+            [a.text for a, *_ in batch],
+            [_document_meta(i) for i in infos],
+        )
         self.touch()
         return infos
 
@@ -129,7 +156,10 @@ class Store:
             return
         want = {s.id: (s.text, s.start, s.end) for _, sents, _, _ in batch for s in sents}
         want.update({c.id: json.dumps(c.sentence_ids) for _, _, chunks, _ in batch for c in chunks})
-        have = {i: (t, m["start"], m["end"]) for i, t, m in zip(old_sents["ids"], old_sents["documents"], old_sents["metadatas"])}
+        have = {
+            i: (t, m["start"], m["end"])
+            for i, t, m in zip(old_sents["ids"], old_sents["documents"], old_sents["metadatas"])
+        }
         have.update({i: m["sentence_ids"] for i, m in zip(old_chunks["ids"], old_chunks["metadatas"])})
         stale = sorted({i.split(":")[0].split("#")[0] for i, v in have.items() if want.get(i) != v})
         if stale:
@@ -177,6 +207,7 @@ class Store:
     @_reachable
     def records_per_document(self) -> tuple[Counter, Counter]:
         """(sentences, chunks) stored per doc_id, whether or not a document record exists: read in pages."""
+
         def count(col) -> Counter:
             return Counter(m["doc_id"] for got in _pages(col, include=["metadatas"]) for m in got["metadatas"])
 
@@ -263,8 +294,9 @@ def _chunk_sentences(meta: dict) -> list[str]:
     return json.loads(meta["sentence_ids"])
 
 
-def _pages(col, ids: list[str] | None = None, include: list[str] | None = None,
-           size: int | None = None) -> Iterator[dict]:
+def _pages(
+    col, ids: list[str] | None = None, include: list[str] | None = None, size: int | None = None
+) -> Iterator[dict]:
     """`col.get` a page at a time: one call for more than about 32,000 records exceeds SQLite's limit on
     a statement's variables ("too many SQL variables"), and a library of 40,000 articles could not list them."""
     size = size or PAGE

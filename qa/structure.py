@@ -51,7 +51,11 @@ def events(doc) -> list[Event]:
                 ev.others |= set().union(*(_phrase(g) for g in child.children)) if list(child.children) else set()
             elif child.dep_ == "neg":
                 ev.negated = True
-        if tok.dep_ == "relcl" and not ev.doers and any(c.dep_ in SUBJECTS and c.tag_ in ("WDT", "WP") for c in tok.children):
+        if (
+            tok.dep_ == "relcl"
+            and not ev.doers
+            and any(c.dep_ in SUBJECTS and c.tag_ in ("WDT", "WP") for c in tok.children)
+        ):
             ev.doers = _stems([tok.head])  # "ISIS, which had controlled the city": ISIS controlled it
         if ev.doers or ev.done_to:
             out.append(ev)

@@ -77,7 +77,9 @@ def load(path: str | Path) -> Suite:
 def _case(path: Path, n: int, c, node) -> Case:
     where = f"case {n}"
     if not isinstance(c, dict):
-        raise SuiteError(f"{path}:{_line(node)}: {where} must be a mapping with 'question' (or 'summarize') and 'expect'.")
+        raise SuiteError(
+            f"{path}:{_line(node)}: {where} must be a mapping with 'question' (or 'summarize') and 'expect'."
+        )
     _keys(path, node, CASE_KEYS, where)
     if bool(c.get("question")) == bool(c.get("summarize")):
         raise SuiteError(f"{path}:{_line(node)}: {where} needs exactly one of 'question' or 'summarize'.")
@@ -94,7 +96,9 @@ def _case(path: Path, n: int, c, node) -> Case:
             _keys(path, s_node, SUMMARIZE_KEYS, f"{where} summarize")
         else:
             raise SuiteError(f"{path}:{_line(s_node)}: {where} summarize must be a mapping like {{sentences: 3}}.")
-    return Case(str(c.get("id") or f"case-{n}"), c.get("question"), c.get("summarize"), expect, c.get("docs"), _line(node))
+    return Case(
+        str(c.get("id") or f"case-{n}"), c.get("question"), c.get("summarize"), expect, c.get("docs"), _line(node)
+    )
 
 
 def _keys(path: Path, node, allowed: set[str], where: str) -> None:
@@ -104,7 +108,9 @@ def _keys(path: Path, node, allowed: set[str], where: str) -> None:
         raise SuiteError(f"{path}:{_line(node)}: {where} must be a mapping.")
     for key, _ in node.value:
         if key.value not in allowed:
-            raise SuiteError(f"{path}:{_line(key)}: unknown key '{key.value}' in {where}; allowed: {', '.join(sorted(allowed))}.")
+            raise SuiteError(
+                f"{path}:{_line(key)}: unknown key '{key.value}' in {where}; allowed: {', '.join(sorted(allowed))}."
+            )
 
 
 def _get(node, name: str):

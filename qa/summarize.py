@@ -11,7 +11,9 @@ LAMBDA = 0.7  # weight of centrality against redundancy in MMR
 MIN_WORDS = 6  # shorter "sentences" (datelines, fragments) are not summary material
 
 
-def extractive(doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs: dict[str, DocumentInfo], n: int) -> Summary:
+def extractive(
+    doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs: dict[str, DocumentInfo], n: int
+) -> Summary:
     """sents in reading order; vecs: (len(sents), dim) unit rows."""
     pool = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_WORDS] or list(range(len(sents)))
     picked = mmr(vecs, pool, n, _centrality(sents, vecs, doc_ids))

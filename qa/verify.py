@@ -30,7 +30,6 @@ _INSTRUCTION = re.compile(
 )
 
 
-
 POOL = 8  # evidence sentences a claim's support is chosen among: the model's keys, then the closest others
 _RANK = {UNSUPPORTED: 0, PARTIAL: 1, SUPPORTED: 2}
 
@@ -74,7 +73,9 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
     return SUPPORTED, round(score, 3)
 
 
-def choose(claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3) -> tuple[list[int], str, float]:
+def choose(
+    claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3
+) -> tuple[list[int], str, float]:
     """The smallest set of evidence sentences that supports a claim, with its label and score (an unsupported
     claim gets the sentences that came closest, which must not be shown as its citations). The model's keys
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
@@ -110,7 +111,9 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
     chosen, covered = list(best[2]), _units(texts[best[2][0]]) & wanted
     label, score = best[0], best[1]
     while len(chosen) < most:
-        gain, pick = max(((len((_units(texts[i]) & wanted) - covered), i) for i in order if i not in chosen), default=(0, -1))
+        gain, pick = max(
+            ((len((_units(texts[i]) & wanted) - covered), i) for i in order if i not in chosen), default=(0, -1)
+        )
         if gain == 0:
             break
         trial = [*chosen, pick]

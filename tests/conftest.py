@@ -45,8 +45,12 @@ UNESCO_SENTENCE = "outstanding universal value"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--screenshot", default=None, metavar="PNG",
-                     help="where tests/test_browser.py saves the page's picture (the README's: docs/screenshot.png)")
+    parser.addoption(
+        "--screenshot",
+        default=None,
+        metavar="PNG",
+        help="where tests/test_browser.py saves the page's picture (the README's: docs/screenshot.png)",
+    )
 
 
 def pytest_configure(config):
@@ -101,7 +105,12 @@ def palmyra(tmp_path_factory):
 def qa_env(**extra) -> dict:
     """The environment a `qa` child process of the tests runs in: this checkout first on the path, extractive
     unless told otherwise, no proxies (every server a test talks to is on loopback)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost", **{k: str(v) for k, v in extra.items()}}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NO_PROXY": "127.0.0.1,localhost",
+        **{k: str(v) for k, v in extra.items()},
+    }
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         env.pop(var, None)
     return env
@@ -109,8 +118,14 @@ def qa_env(**extra) -> dict:
 
 def run_qa(*args, timeout: float = 180, **env) -> subprocess.CompletedProcess:
     """`qa ARGS` in a new process, as a user runs it (`env`: extra environment, e.g. QA_DATA_DIR=...)."""
-    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], capture_output=True, text=True,
-                          env=qa_env(**env), timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=qa_env(**env),
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -126,8 +141,13 @@ def app_server(data_dir, log_path, args=None, port=None, **env):
     port = port or free_port()
     env = qa_env(**{"QA_DATA_DIR": data_dir, "QA_MODE": "extractive", **env})
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *(args if args is not None else ["--port", str(port)])],
-                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), *(args if args is not None else ["--port", str(port)])],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(url, proc, log_path)
@@ -204,8 +224,10 @@ def pytest_runtest_makereport(item, call):
         before = report.longreprtext.replace(SWEEP_KEY, HIDDEN) if report.longrepr is not None else ""
         report.sections = [(name, text.replace(SWEEP_KEY, HIDDEN)) for name, text in report.sections]
         report.outcome = "failed"
-        report.longrepr = (f"{before}\n\nSECRET LEAK: the test's OPENAI_API_KEY appeared in {', '.join(found)} "
-                           f"of {item.nodeid} ({call.when}).").strip()
+        report.longrepr = (
+            f"{before}\n\nSECRET LEAK: the test's OPENAI_API_KEY appeared in {', '.join(found)} "
+            f"of {item.nodeid} ({call.when})."
+        ).strip()
     return report
 
 

@@ -79,8 +79,16 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions"):
                     return self._json(404, {"error": {"message": "not found"}})
                 if body.get("model") not in fake.models:
-                    return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist",
-                                                      "type": "invalid_request_error", "code": "model_not_found"}})
+                    return self._json(
+                        404,
+                        {
+                            "error": {
+                                "message": f"The model `{body.get('model')}` does not exist",
+                                "type": "invalid_request_error",
+                                "code": "model_not_found",
+                            }
+                        },
+                    )
                 r = fake._next()
                 if r.get("delay"):
                     time.sleep(r["delay"])
@@ -126,8 +134,16 @@ class FakeOpenAI:
                 self._event(_chunk(body, {}, finish="stop"))
                 if body.get("stream_options", {}).get("include_usage"):
                     usage = _usage(body, content)
-                    self._event({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
-                                 "model": body["model"], "choices": [], "usage": usage})
+                    self._event(
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [],
+                            "usage": usage,
+                        }
+                    )
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
@@ -145,11 +161,21 @@ def _usage(body: dict, content: str) -> dict:
 
 
 def _completion(body: dict, content: str, finish: str = "stop") -> dict:
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-            "usage": _usage(body, content)}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": _usage(body, content),
+    }
 
 
 def _chunk(body: dict, delta: dict, finish: str | None = None) -> dict:
-    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": body["model"],
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }

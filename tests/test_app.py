@@ -18,7 +18,7 @@ from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, UNESCO_Q, a
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 SECRET = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py)
-HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)>'
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +41,22 @@ def client(server):
 
 
 def test_named_endpoints(client):
-    assert {"/ask", "/summarize", "/ingest"} <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/ask", "/summarize", "/ingest"} <= set(
+        client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    )
 
 
 def test_ask_returns_what_qa_ask_json_prints(client, server):
     got = client.predict(FIGHTERS_Q, api_name="/ask")
     assert "400" in got["answer"] and got["citations"][0]["text"].startswith(FIGHTERS_SENTENCE)
     env = {**os.environ, "QA_DATA_DIR": str(server[1]), "QA_MODE": "extractive", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"], capture_output=True,
-                         text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert got == json.loads(out.stdout)
 
@@ -95,8 +102,14 @@ def test_eight_asks_and_an_ingestion_at_once_through_the_api(client, server, tmp
 
     def docs() -> set[str]:
         env = {**os.environ, "QA_DATA_DIR": str(server[1]), "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([sys.executable, "-m", "qa.cli", "docs", "--json"], capture_output=True, text=True,
-                             env=env, timeout=120, check=False)
+        out = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "docs", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert out.returncode == 0, out.stderr
         return {d["doc_id"] for d in json.loads(out.stdout)}
 
@@ -104,9 +117,18 @@ def test_eight_asks_and_an_ingestion_at_once_through_the_api(client, server, tmp
     clients = [Client(server[0], verbose=False) for _ in range(ASKS + 1)]
     for r in range(ROUNDS):
         batch = tmp_path / f"round{r}.jsonl"
-        batch.write_text("\n".join(json.dumps({"title": f"Ferry report {r}-{i}", "text": f"The ferry carried {100 * r + i + 7} "
-                                               f"passengers to the island on day {i} of round {r}, the harbour master said."})
-                                   for i in range(RECORDS)))
+        batch.write_text(
+            "\n".join(
+                json.dumps(
+                    {
+                        "title": f"Ferry report {r}-{i}",
+                        "text": f"The ferry carried {100 * r + i + 7} "
+                        f"passengers to the island on day {i} of round {r}, the harbour master said.",
+                    }
+                )
+                for i in range(RECORDS)
+            )
+        )
         with ThreadPoolExecutor(ASKS + 1) as pool:
             ingestion = pool.submit(clients[0].predict, [handle_file(str(batch))], "", "", "", api_name="/ingest")
             asks = [pool.submit(c.predict, FIGHTERS_Q, api_name="/ask") for c in clients[1:]]
@@ -122,9 +144,11 @@ def test_eight_asks_and_an_ingestion_at_once_through_the_api(client, server, tmp
                 failures.append(f"wrong answer: {a['answer']!r}")
     after = docs()
     lost = before - after
-    print(f"\npage API concurrency: {ROUNDS} rounds x ({ASKS} /ask + 1 /ingest of {RECORDS}), "
-          f"{ROUNDS * (ASKS + 1)} calls, {len(failures)} failures, {len(lost)} articles lost, "
-          f"{len(after) - len(before)} added, {time.monotonic() - t0:.1f} s")
+    print(
+        f"\npage API concurrency: {ROUNDS} rounds x ({ASKS} /ask + 1 /ingest of {RECORDS}), "
+        f"{ROUNDS * (ASKS + 1)} calls, {len(failures)} failures, {len(lost)} articles lost, "
+        f"{len(after) - len(before)} added, {time.monotonic() - t0:.1f} s"
+    )
     assert failures == [] and lost == set() and len(after) == len(before) + ROUNDS * RECORDS
 
 
@@ -157,8 +181,13 @@ def test_ingest_reads_no_server_path(client, tmp_path):
 
 
 def test_ingest_pasted_text(client):
-    report = client.predict([], "", "The harbour reopened on Monday after a week of storms kept ferries away.",
-                            "Harbour reopens", api_name="/ingest")
+    report = client.predict(
+        [],
+        "",
+        "The harbour reopened on Monday after a week of storms kept ferries away.",
+        "Harbour reopens",
+        api_name="/ingest",
+    )
     assert report["added"][0]["title"] == "Harbour reopens" and report["added"][0]["source"] == "pasted"
 
 
@@ -193,8 +222,9 @@ def test_library_handlers(tmp_path):
     page = Page(Library(tmp_path / "data", Settings(mode="extractive")))
     assert page.library_view()[-1]["visible"] is True
     transcript, history, view, box = page.ask("Who won?", [], None)  # the error is a turn of the chat
-    assert history == [{"question": "Who won?", "error": "No articles yet: add the example article, or upload one "
-                                                         "under Library."}]
+    assert history == [
+        {"question": "Who won?", "error": "No articles yet: add the example article, or upload one under Library."}
+    ]
     assert 'class="turn error"' in transcript and "add the example article" in transcript and view == box == gr.update()
     status, rows, *_, offer = page.add_example()
     assert "Added: Syrian forces retake ancient city of Palmyra from ISIS (12 sentences)" in status
@@ -204,21 +234,32 @@ def test_library_handlers(tmp_path):
     note = tmp_path / "note.md"
     note.write_text("# Ferry news\n\nThe ferry to the island runs again from Monday, the port authority said.\n")
     steps = []
-    status, rows, *_ = page.add_files([str(REFERENCE), str(note)], progress=lambda p, desc=None: steps.append((p, desc)))
+    status, rows, *_ = page.add_files(
+        [str(REFERENCE), str(note)], progress=lambda p, desc=None: steps.append((p, desc))
+    )
     assert "Added: Ferry news" in status and "Already in the library: Syrian forces" in status
     assert ((1, 2), "reading palmyra.txt") in steps and ((2, 2), "reading note.md") in steps
     assert any(desc == "indexed" for _, desc in steps)
 
-    status, rows, *_ = page.add_text("<b>Bold</b> claims were made on Friday by the mayor of the town.", "Pasted <i>", progress=lambda *a, **k: None)
+    status, rows, *_ = page.add_text(
+        "<b>Bold</b> claims were made on Friday by the mayor of the town.", "Pasted <i>", progress=lambda *a, **k: None
+    )
     assert "Added: Pasted &lt;i&gt;" in status and len(rows) == 3
     status, rows, *_ = page.remove(rows[0][4])
     assert status.startswith("Deleted:") and len(rows) == 2
 
 
-@pytest.mark.parametrize("host, setting, fetches", [
-    ("127.0.0.1", "auto", True), ("localhost", "auto", True), ("0.0.0.0", "auto", False), ("10.0.0.7", "auto", False),
-    ("0.0.0.0", "on", True), ("127.0.0.1", "off", False),
-])
+@pytest.mark.parametrize(
+    "host, setting, fetches",
+    [
+        ("127.0.0.1", "auto", True),
+        ("localhost", "auto", True),
+        ("0.0.0.0", "auto", False),
+        ("10.0.0.7", "auto", False),
+        ("0.0.0.0", "on", True),
+        ("127.0.0.1", "off", False),
+    ],
+)
 def test_a_page_open_to_a_network_fetches_no_urls(tmp_path, host, setting, fetches):
     """QA_PAGE_URLS: a page bound beyond loopback would fetch the server's own network for whoever asks,
     so by default it refuses URLs (one line, the setting named) and fetches nothing."""

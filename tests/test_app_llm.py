@@ -21,9 +21,18 @@ CLAIM = "400 ISIS fighters died in the battle for Palmyra."
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 PAUSE = 0.25  # s between two streamed pieces: long enough for the page to show each one
 WAIT = 60_000  # ms
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # as tests/test_browser.py (which skips its module without it)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = (
+    shutil.which("chromium") or "/usr/bin/chromium"
+)  # as tests/test_browser.py (which skips its module without it)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class Quiet(FakeOpenAI):
@@ -73,8 +82,14 @@ def model():
 @pytest.fixture(scope="module")
 def server(model, tmp_path_factory):
     d = tmp_path_factory.mktemp("app-llm")
-    env = {"OPENAI_BASE_URL": model.url, "OPENAI_API_KEY": KEY, "QA_MODEL": "test-model", "QA_MODE": "auto",
-           "QA_LLM_TIMEOUT": "4", "QA_LLM_RETRIES": "0"}
+    env = {
+        "OPENAI_BASE_URL": model.url,
+        "OPENAI_API_KEY": KEY,
+        "QA_MODEL": "test-model",
+        "QA_MODE": "auto",
+        "QA_LLM_TIMEOUT": "4",
+        "QA_LLM_RETRIES": "0",
+    }
     with app_server(d / "data", d / "server.log", **env) as url:
         yield url, d / "data", env
 
@@ -96,8 +111,13 @@ def test_api_ask_is_the_checked_llm_answer_qa_ask_json_prints(client, server, mo
     assert [c["text"].startswith(FIGHTERS_SENTENCE) for c in got["citations"]] == [True]
     assert model.requests[-1]["body"].get("stream") is not True  # the API asks for the whole answer
     env = {**os.environ, "QA_DATA_DIR": str(server[1]), "PYTHONPATH": str(ROOT), **server[2]}
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"], capture_output=True,
-                         text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", FIGHTERS_Q, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert got == json.loads(out.stdout)
 
@@ -157,7 +177,9 @@ def test_page_streams_the_answer_then_shows_it_checked(client, server):
         page.locator("#question textarea").fill("And how many fighters died, again?")  # a chat: the first turn stays
         page.locator("#ask").click()
         expect(page.locator("#transcript .badge")).to_have_text(["supported", "supported"], timeout=WAIT)
-        expect(page.locator("#transcript .turn .question")).to_have_text([FIGHTERS_Q, "And how many fighters died, again?"])
+        expect(page.locator("#transcript .turn .question")).to_have_text(
+            [FIGHTERS_Q, "And how many fighters died, again?"]
+        )
         expect(page.locator("#transcript .asked-as")).to_have_text([f"asked as: {FIGHTERS_Q}"])  # the model's rewrite
         browser.close()
 
@@ -184,8 +206,15 @@ def llm_page(palmyra):
     from qa.web.handlers import Page
 
     with Quiet() as s:
-        settings = Settings(data_dir=palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=s.url,
-                            openai_api_key=KEY, llm_retries=0, llm_timeout=2)
+        settings = Settings(
+            data_dir=palmyra.settings.data_dir,
+            mode="llm",
+            model="test-model",
+            openai_base_url=s.url,
+            openai_api_key=KEY,
+            llm_retries=0,
+            llm_timeout=2,
+        )
         yield Page(Library(settings=settings)), s
 
 
@@ -212,8 +241,19 @@ def test_stream_handler_error_drops_the_draft_and_shows_the_message(llm_page):
 
     page, model = llm_page
     model.reply("late", delay=3)
-    earlier = [{"question": "q", "answer": "a", "abstained": True, "mode": "llm", "model": "test-model", "note": "",
-                "citations": [], "claims": [], "candidates": []}]
+    earlier = [
+        {
+            "question": "q",
+            "answer": "a",
+            "abstained": True,
+            "mode": "llm",
+            "model": "test-model",
+            "note": "",
+            "citations": [],
+            "claims": [],
+            "candidates": [],
+        }
+    ]
     steps = page.ask_stream(FIGHTERS_Q, earlier, None)
     assert 'class="turn draft"' in next(steps)[0]  # the question shows at once
     transcript, history, *_ = next(steps)  # the failed draft is taken away, the error is a turn in its place

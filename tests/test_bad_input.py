@@ -57,10 +57,36 @@ HOSTILE_HTML = f"""<!DOCTYPE html>
 <script>LATESCRIPTSECRET()</script>
 </body></html>
 """
-HIDDEN_WORDS = ["STYLESECRET", "CSSCONTENT", "SCRIPTSECRET", "cookie", "LDJSONSECRET", "ONLOADSECRET", "NOSCRIPTSECRET",
-                "NAVSECRET", "ONCLICKSECRET", "IFRAMESECRET", "IFRAMEHANDLER", "HOVERSECRET", "INLINESECRET", "INLINEPARA",
-                "SVGSECRET", "SVGSCRIPT", "IMGSECRET", "OBJECTSECRET", "TEMPLATESECRET", "HIDDENSECRET", "FORMSECRET",
-                "INPUTSECRET", "BTNSECRET", "LATESTYLESECRET", "LATESCRIPTSECRET", "javascript", "<", "{"]
+HIDDEN_WORDS = [
+    "STYLESECRET",
+    "CSSCONTENT",
+    "SCRIPTSECRET",
+    "cookie",
+    "LDJSONSECRET",
+    "ONLOADSECRET",
+    "NOSCRIPTSECRET",
+    "NAVSECRET",
+    "ONCLICKSECRET",
+    "IFRAMESECRET",
+    "IFRAMEHANDLER",
+    "HOVERSECRET",
+    "INLINESECRET",
+    "INLINEPARA",
+    "SVGSECRET",
+    "SVGSCRIPT",
+    "IMGSECRET",
+    "OBJECTSECRET",
+    "TEMPLATESECRET",
+    "HIDDENSECRET",
+    "FORMSECRET",
+    "INPUTSECRET",
+    "BTNSECRET",
+    "LATESTYLESECRET",
+    "LATESCRIPTSECRET",
+    "javascript",
+    "<",
+    "{",
+]
 
 
 def qa(*args, data_dir, **env):
@@ -68,8 +94,14 @@ def qa(*args, data_dir, **env):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost", **env}
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         env.pop(var, None)
-    return subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args), "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, env=env, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *map(str, args), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +166,41 @@ def jpeg() -> bytes:
 CASES = {  # name: (file name, bytes, what the line must say besides the name, the fix it must name)
     "empty": ("empty.txt", b"", "empty", "give a file with article text"),
     "whitespace only": ("blank.txt", b"  \n\n\t \r\n", "empty", "give a file with article text"),
-    "invisible only": ("blank.md", "\u00a0\u200b\n\ufeff\u202e\u200d\n".encode(), "no article text", "give it the article's text"),
+    "invisible only": (
+        "blank.md",
+        "\u00a0\u200b\n\ufeff\u202e\u200d\n".encode(),
+        "no article text",
+        "give it the article's text",
+    ),
     "png as .txt": ("photo.txt", PNG, "binary", "give a .txt, .md, .html or .json article"),
     "jpeg as .html": ("photo.html", None, "binary", "give a .txt, .md, .html or .json article"),
     "jpeg": ("photo.jpg", None, "unsupported file type .jpg", "use one of"),
-    "invalid utf-8": ("broken.txt", "Café reopens\n\nThe café reopened on Monday.\nThe mayor ".encode() + b"\xff\xfe"
-                      + "said the café would stay open.\n".encode(), "broken.txt:4", "save the file as UTF-8"),
-    "truncated utf-8": ("cut.md", "# Café\n\nThe café reopened on Monday, the mayor said. ".encode() + b"\xe2\x80",
-                        "cut.md:3", "save the file as UTF-8"),
-    "malformed json": ("records.json", b'[{"title": "A", "text": "The harbour reopened on Monday."},\n {"title": "B", "te',
-                       "malformed JSON", "fix it and re-run"),
-    "json nested 100,000 deep": ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply", "'title' and 'text'"),
+    "invalid utf-8": (
+        "broken.txt",
+        "Café reopens\n\nThe café reopened on Monday.\nThe mayor ".encode()
+        + b"\xff\xfe"
+        + "said the café would stay open.\n".encode(),
+        "broken.txt:4",
+        "save the file as UTF-8",
+    ),
+    "truncated utf-8": (
+        "cut.md",
+        "# Café\n\nThe café reopened on Monday, the mayor said. ".encode() + b"\xe2\x80",
+        "cut.md:3",
+        "save the file as UTF-8",
+    ),
+    "malformed json": (
+        "records.json",
+        b'[{"title": "A", "text": "The harbour reopened on Monday."},\n {"title": "B", "te',
+        "malformed JSON",
+        "fix it and re-run",
+    ),
+    "json nested 100,000 deep": (
+        "deep.json",
+        b"[" * 100_000 + b"]" * 100_000,
+        "nested too deeply",
+        "'title' and 'text'",
+    ),
     "json without records": ("none.json", b'{"headline": "no text field"}', "none.json:1", "needs a non-empty 'text'"),
 }
 
@@ -165,7 +221,7 @@ def test_malformed_jsonl_names_the_line_and_keeps_no_record(data_dir, pristine, 
     re-running stores every record once."""
     path = tmp_path / "records.jsonl"
     good = [json.dumps({"title": f"Harbour {i}", "text": t}) for i, t in enumerate(HARBOUR)]
-    path.write_text(f"{good[0]}\n{good[1]}\n{{\"title\": \"C\", \"text\": \"unterminated\n{good[2]}\n")
+    path.write_text(f'{good[0]}\n{good[1]}\n{{"title": "C", "text": "unterminated\n{good[2]}\n')
     refused(qa("ingest", path, data_dir=data_dir), f"{path}:3", "malformed JSON", fix="fix it and re-run")
     intact(data_dir, pristine)  # no record of the file: none of the good ones either
     path.write_text("\n".join(good) + "\n")
@@ -208,7 +264,9 @@ def test_one_bad_file_among_good_ones_fails_alone(data_dir, pristine, tmp_path):
     bad.write_text("")
     out = qa("ingest", good, bad, data_dir=data_dir)
     assert out.returncode == 0 and out.stdout.startswith("added") and "Harbour reopens" in out.stdout
-    assert out.stderr.strip().splitlines() == [f"failed   {bad}: the file is empty (or only spaces); give a file with article text."]
+    assert out.stderr.strip().splitlines() == [
+        f"failed   {bad}: the file is empty (or only spaces); give a file with article text."
+    ]
     intact(data_dir, pristine, added=1)
 
 
@@ -222,7 +280,9 @@ def test_latin1_text_is_decoded(data_dir, pristine, tmp_path):
     (doc,) = added(qa("ingest", path, "--json", data_dir=data_dir))
     lib = intact(data_dir, pristine, added=1)
     assert doc["title"] == "Café Müller reopens"
-    assert lib.article(doc["doc_id"]) == "The café on the square reopened on Monday after a long closure, the mayor said."
+    assert (
+        lib.article(doc["doc_id"]) == "The café on the square reopened on Monday after a long closure, the mayor said."
+    )
 
 
 def test_html_full_of_scripts_stores_only_the_article(data_dir, pristine, tmp_path):
@@ -308,7 +368,11 @@ class _Site(BaseHTTPRequestHandler):
                 "/missing": (404, "text/html", b"<html><body>Not found</body></html>"),
                 "/photo": (200, "image/png", PNG),
                 "/paper": (200, "application/pdf", PDF),
-                "/huge": (200, "text/html; charset=utf-8", b"<html><body><p>" + b"filler text " * 20_000 + b"</p></body></html>"),
+                "/huge": (
+                    200,
+                    "text/html; charset=utf-8",
+                    b"<html><body><p>" + b"filler text " * 20_000 + b"</p></body></html>",
+                ),
                 "/slow": (200, "text/html", HOSTILE_HTML.encode()),
                 "/harbour": (200, "text/html; charset=utf-8", HOSTILE_HTML.encode()),
             }

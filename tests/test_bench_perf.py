@@ -31,8 +31,15 @@ def _data():
 
 def _bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODE": "extractive"}
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +64,13 @@ def test_every_pipeline_measured_on_the_quick_corpus(quick):
     assert set(entry["pipelines"]) == set(perf_report.PIPELINES)
     for name, p in entry["pipelines"].items():
         assert p["sentences"] == entry["sentences"], name
-        assert p["ingest_s"] > 0 and p["ingest_cpu_s"] > 0 and p["texts_embedded"] > 0 and p["peak_rss_bytes"] > 0 and p["disk_bytes"] > 0, name
+        assert (
+            p["ingest_s"] > 0
+            and p["ingest_cpu_s"] > 0
+            and p["texts_embedded"] > 0
+            and p["peak_rss_bytes"] > 0
+            and p["disk_bytes"] > 0
+        ), name
         assert p["stages"]["embed"] > 0 and all(v >= 0 for v in p["stages"].values()), name
         assert sum(p["stages"].values()) <= p["ingest_s"] * 1.01, name
         queries = ["search", "answer"] if name == "ours" else ["search"]
@@ -101,14 +114,17 @@ def test_corpora_are_exact_prefixes_of_one_sequence_of_distinct_sentences():
         pytest.skip("the public benchmark data (../shared/data) is not here")
     small, info = corpora.corpus(data, "300")
     big, big_info = corpora.corpus(data, "4000")
+
     def count(arts):
         return sum(len(sentences.spans(a.text)) for a in arts)
 
     assert count(small) == info["sentences"] == 300 and count(big) == big_info["sentences"] == 4000
     assert [a.doc_id for a in small[:-1]] == [a.doc_id for a in big[: len(small) - 1]]
-    texts = [squash(a.text[s:e]) for a in big[len(corpora._base(data)):] for s, e in sentences.spans(a.text)]
+    texts = [squash(a.text[s:e]) for a in big[len(corpora._base(data)) :] for s, e in sentences.spans(a.text)]
     assert len(texts) == len(set(texts))
-    assert sum(corpora._words(t) < corpora.MIN_WORDS for t in texts) <= len(texts) // 100  # re-splitting a page can differ
+    assert (
+        sum(corpora._words(t) < corpora.MIN_WORDS for t in texts) <= len(texts) // 100
+    )  # re-splitting a page can differ
     base, base_info = corpora.corpus(data, "base")
     _, truth = sets.multihop(data)
     facts = {clean.normalize(e["fact"]) for t in truth.values() for e in t["evidence_list"]}

@@ -17,7 +17,15 @@ pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 SPLITS = ("dev", "test")
 METRICS = {
     "rgb": ["accuracy"],
-    "multihop": ["recall@5", "recall@10", "mrr@10", "accuracy", "accuracy_non_yes_no", "null_abstention", "false_abstention"],
+    "multihop": [
+        "recall@5",
+        "recall@10",
+        "mrr@10",
+        "accuracy",
+        "accuracy_non_yes_no",
+        "null_abstention",
+        "false_abstention",
+    ],
     "wice": ["precision", "recall", "f1", "label_accuracy"],
     "summedits": ["balanced_accuracy"],
 }
@@ -36,8 +44,24 @@ def quick(tmp_path_factory):
         pytest.skip("the public benchmark data (../shared/data) is not here")
     out = tmp_path_factory.mktemp("bench")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODE": "extractive"}
-    run = subprocess.run([sys.executable, "-m", "bench", "quality", "--quick", "--out", str(out / "RESULTS.md"),
-                          "--json", str(out / "report.json")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "quality",
+            "--quick",
+            "--out",
+            str(out / "RESULTS.md"),
+            "--json",
+            str(out / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     return json.loads((out / "report.json").read_text()), (out / "RESULTS.md").read_text(), run.stdout
 

@@ -32,8 +32,10 @@ from qa.types import Article
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 CAP_BYTES = 1_500_000_000  # the documented bound on an ingestion's resident memory (README, "How it works")
-HARBOUR = ("Harbour reopens after storm\n\nThe harbour of the small town reopened on Monday after a storm kept the "
-           "ferries away for a whole week, the port authority said. Fishermen returned to the water at dawn.")
+HARBOUR = (
+    "Harbour reopens after storm\n\nThe harbour of the small town reopened on Monday after a storm kept the "
+    "ferries away for a whole week, the port authority said. Fishermen returned to the water at dawn."
+)
 HARBOUR_Q = "When did the harbour reopen?"
 
 
@@ -45,8 +47,9 @@ class Run:
         env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
         cmd = [sys.executable, *prefix, "-m", "qa.cli", *map(str, args), "--data-dir", str(data_dir)]
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        )
         out: dict = {}
         reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), proc.communicate())))
         reader.start()
@@ -129,8 +132,10 @@ def _unbroken(size: int = 5_000_000) -> bytes:
 
 
 def _records(n: int) -> bytes:
-    return "\n".join(json.dumps({"title": f"Story {i}", "text": f"Story {i}: the harbour counted {i} ships on Monday."})
-                     for i in range(n)).encode()
+    return "\n".join(
+        json.dumps({"title": f"Story {i}", "text": f"Story {i}: the harbour counted {i} ships on Monday."})
+        for i in range(n)
+    ).encode()
 
 
 PARA = HARBOUR.split("\n\n")[1]
@@ -143,33 +148,58 @@ def _page(body: str, article_attrs: str = "") -> bytes:
 SHAPES = {
     "5 MB unbroken run": ("blob.txt", _unbroken, "characters in runs of 1,000 or more without a space"),
     "5 MB unbroken run in a JSON record": (
-        "blob.jsonl", lambda: json.dumps({"title": "Blob", "text": _unbroken().decode()}).encode(), "blob.jsonl:1"),
+        "blob.jsonl",
+        lambda: json.dumps({"title": "Blob", "text": _unbroken().decode()}).encode(),
+        "blob.jsonl:1",
+    ),
     "2 MB title in a JSON record": (
-        "title.json", lambda: json.dumps({"title": " ".join(["headline"] * 222_222), "text": HARBOUR}).encode(), None),
+        "title.json",
+        lambda: json.dumps({"title": " ".join(["headline"] * 222_222), "text": HARBOUR}).encode(),
+        None,
+    ),
     "200,000-row table": (
-        "table.txt", lambda: "\n".join(f"{i},{i * 7 % 1000},it{i % 97},{i / 3:.2f}" for i in range(200_000)).encode(),
-        "more than 100,000 sentences (QA_MAX_SENTENCES)"),
+        "table.txt",
+        lambda: "\n".join(f"{i},{i * 7 % 1000},it{i % 97},{i / 3:.2f}" for i in range(200_000)).encode(),
+        "more than 100,000 sentences (QA_MAX_SENTENCES)",
+    ),
     "20,000-row HTML table": (
-        "table.html", lambda: _page(f"<h1>Harbour reopens</h1><p>{PARA}</p><table>"
-                                    + "".join(f"<tr><td>{i}</td><td>{i * 7}</td></tr>" for i in range(20_000))
-                                    + "</table>"),
-        None),
+        "table.html",
+        lambda: _page(
+            f"<h1>Harbour reopens</h1><p>{PARA}</p><table>"
+            + "".join(f"<tr><td>{i}</td><td>{i * 7}</td></tr>" for i in range(20_000))
+            + "</table>"
+        ),
+        None,
+    ),
     "120,000-record JSONL": ("records.jsonl", lambda: _records(120_000), "more than 100,000 sentences"),
     "JSON nested 50,000 deep": ("deep.json", lambda: b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
     "HTML nested 50,000 deep": (  # past libxml2's depth limit the text is not reached
-        "deep.html", lambda: _page("<div>" * 50_000 + f"<p>{PARA}</p>" + "</div>" * 50_000), "no article text found"),
+        "deep.html",
+        lambda: _page("<div>" * 50_000 + f"<p>{PARA}</p>" + "</div>" * 50_000),
+        "no article text found",
+    ),
     "5 MB attribute values": (
-        "attrs.html", lambda: _page(f'<h1 title="{"b " * 1_250_000}">Harbour reopens</h1><p>{PARA}</p>',
-                                    f' data-x="{"a" * 2_500_000}"'), None),
+        "attrs.html",
+        lambda: _page(
+            f'<h1 title="{"b " * 1_250_000}">Harbour reopens</h1><p>{PARA}</p>', f' data-x="{"a" * 2_500_000}"'
+        ),
+        None,
+    ),
     "4 MB of one repeated sentence": (
-        "repeat.txt", lambda: ("Harbour report\n\n" + "The harbour reopened on Monday. " * 125_000).encode(),
-        "more than 100,000 sentences"),
+        "repeat.txt",
+        lambda: ("Harbour report\n\n" + "The harbour reopened on Monday. " * 125_000).encode(),
+        "more than 100,000 sentences",
+    ),
     "5 MB of one repeated line": (
-        "lines.txt", lambda: ("Harbour\n\n" + "The harbour reopened on Monday after the storm.\n" * 105_000).encode(),
-        None),
+        "lines.txt",
+        lambda: ("Harbour\n\n" + "The harbour reopened on Monday after the storm.\n" * 105_000).encode(),
+        None,
+    ),
     "a million tiny paragraphs": (
-        "tiny.txt", lambda: ("Tiny paragraphs\n\n" + "\n".join(f"p{i}" for i in range(1_000_000))).encode(),
-        "more than 100,000 sentences"),
+        "tiny.txt",
+        lambda: ("Tiny paragraphs\n\n" + "\n".join(f"p{i}" for i in range(1_000_000))).encode(),
+        "more than 100,000 sentences",
+    ),
 }
 
 
@@ -343,8 +373,17 @@ def test_whole_collections_are_read_in_pages(data_dir, monkeypatch):
     from qa import store
 
     lib = Library(data_dir)
-    lib.ingest([Article(doc_id=content_id(f"Ship {i} arrived in the harbour on Monday."), title=f"Ship {i}",
-                        text=f"Ship {i} arrived in the harbour on Monday.", source="ships") for i in range(22)])
+    lib.ingest(
+        [
+            Article(
+                doc_id=content_id(f"Ship {i} arrived in the harbour on Monday."),
+                title=f"Ship {i}",
+                text=f"Ship {i} arrived in the harbour on Monday.",
+                source="ships",
+            )
+            for i in range(22)
+        ]
+    )
     monkeypatch.setattr(store, "PAGE", 7)
     infos = lib.store.documents_info()
     assert len(infos) == len({i.doc_id for i in infos}) == 23

@@ -17,8 +17,15 @@ from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, UNESCO_Q, app_ser
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WAIT = 60_000  # ms: generous, two cores run the server, the browser and another test worker
 
 HOSTILE_HTML = """<html><head><title>&lt;img src=x onerror=alert(3)&gt; Harbour council letters</title>
@@ -99,8 +106,10 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path, r
         expect(focus).to_contain_text(FIGHTERS_SENTENCE, timeout=WAIT)
         expect(focus).to_be_in_viewport()
         answered = time.monotonic()
-        print(f"\ntime to first answer: {answered - started:.1f} s (server up {up - started:.1f} s, page loaded "
-              f"{loaded - up:.1f} s, upload {uploaded - loaded:.1f} s, answer {answered - uploaded:.1f} s)")
+        print(
+            f"\ntime to first answer: {answered - started:.1f} s (server up {up - started:.1f} s, page loaded "
+            f"{loaded - up:.1f} s, upload {uploaded - loaded:.1f} s, answer {answered - uploaded:.1f} s)"
+        )
         expect(page.locator("#transcript .badge").first).to_contain_text("supported")
         page.mouse.move(0, 0)  # no hover, no focus ring, settled scroll: the same picture every run
         page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -128,7 +137,9 @@ def test_first_answer_highlighted_and_hostile_article_inert(browser, tmp_path, r
         hostile = tmp_path / "hostile.html"
         hostile.write_text(HOSTILE_HTML)
         upload(page, hostile)
-        expect(page.locator("#ingest-status")).to_contain_text("Added: <img src=x onerror=alert(3)> Harbour", timeout=WAIT)
+        expect(page.locator("#ingest-status")).to_contain_text(
+            "Added: <img src=x onerror=alert(3)> Harbour", timeout=WAIT
+        )
         expect(page.locator("#documents")).to_contain_text("<img src=x onerror=alert(3)>")
         ask(page, "What did a reader send to the newsroom? <img src=x onerror=alert(4)>")
         view = page.locator("#article-view")
@@ -170,8 +181,9 @@ def test_asking_an_empty_library_is_one_message_in_the_chat(browser, tmp_path):
         turn = page.locator("#transcript .turn.error")
         expect(turn).to_have_count(1, timeout=WAIT)
         expect(turn.locator(".question")).to_have_text("Who won the <b>match</b>?")  # escaped, as typed
-        expect(turn.locator(".qa-error")).to_have_text("No articles yet: add the example article, or upload one "
-                                                       "under Library.")
+        expect(turn.locator(".qa-error")).to_have_text(
+            "No articles yet: add the example article, or upload one under Library."
+        )
         page.get_by_role("tab", name="Summarize").click()
         page.locator("#summarize").click()
         expect(page.locator("#summary .qa-error")).to_contain_text("No articles yet", timeout=WAIT)

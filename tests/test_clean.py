@@ -52,7 +52,9 @@ def test_palmyra_caption_once_without_credit(palmyra_article):
     assert "(Photo by" not in palmyra_article.text
     assert "Getty" not in palmyra_article.text and "TASS" not in palmyra_article.text
     # the caption keeps its words; only the credit is cut
-    assert "The Syrian Government's army has won control of the heritage site from ISIS militants." in palmyra_article.text
+    assert (
+        "The Syrian Government's army has won control of the heritage site from ISIS militants." in palmyra_article.text
+    )
 
 
 def test_palmyra_dateline_and_dek_kept(palmyra_article):
@@ -185,11 +187,16 @@ def test_paragraph_contained_in_earlier_one_dropped():
     part = "The council voted on Tuesday to close the bridge for repairs"
     assert clean.drop_repeats([long, part]) == [long]
     # short paragraphs are only dropped when equal, not when contained
-    assert clean.drop_repeats(["He said yes. She said no.", "He said yes."]) == ["He said yes. She said no.", "He said yes."]
+    assert clean.drop_repeats(["He said yes. She said no.", "He said yes."]) == [
+        "He said yes. She said no.",
+        "He said yes.",
+    ]
 
 
 def test_photo_credit_cut():
-    pars = clean.paragraphs("Soldiers raise a flag over the citadel. (Photo by Jane Doe/Agency)\n(Image: Reuters) Smoke rises.")
+    pars = clean.paragraphs(
+        "Soldiers raise a flag over the citadel. (Photo by Jane Doe/Agency)\n(Image: Reuters) Smoke rises."
+    )
     assert pars == ["Soldiers raise a flag over the citadel.", "Smoke rises."]
 
 
@@ -209,8 +216,15 @@ def test_parenthetical_that_is_not_a_credit_is_kept():
         "\u00ad",  # soft hyphen
         "\u200e",  # left-to-right mark
         "\u200f",  # right-to-left mark
-        "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings, pop, overrides
-        "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",  # embeddings, pop, overrides
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",  # isolates
     ],
 )
 def test_invisible_characters_removed(ch):
@@ -309,15 +323,24 @@ def test_bulleted_teasers_in_sentence_case_are_dropped():
 
 
 def test_subheadings_and_lists_of_sentences_are_kept():
-    pars = ["Rescue on the rooftops", "Crews worked through the night.", "Key numbers",
-            "- Two hundred people were rescued.", "- Forty million euros of citrus was lost.",
-            "- Three bridges closed."]
+    pars = [
+        "Rescue on the rooftops",
+        "Crews worked through the night.",
+        "Key numbers",
+        "- Two hundred people were rescued.",
+        "- Forty million euros of citrus was lost.",
+        "- Three bridges closed.",
+    ]
     assert _body(*pars) == pars
 
 
 def test_two_title_case_lines_are_not_a_teaser_list():
-    pars = ["Crews worked through the night.", "The Rescue On The Rooftops", "Volunteers From Across Spain",
-            "They came by bus."]
+    pars = [
+        "Crews worked through the night.",
+        "The Rescue On The Rooftops",
+        "Volunteers From Across Spain",
+        "They came by bus.",
+    ]
     assert _body(*pars) == pars
 
 
@@ -364,7 +387,9 @@ def test_sentences_that_look_like_chrome_are_kept(text):
 def test_lone_word_at_either_end_is_dropped_unless_a_sentence_runs_on():
     assert _body("CNN", BODY, "The-Courier-Wire") == BODY.split("\n\n")
     assert _body("Photos", "which were released on Monday show the flooded square.") == [
-        "Photos", "which were released on Monday show the flooded square."]
+        "Photos",
+        "which were released on Monday show the flooded square.",
+    ]
     assert _body("Rescued.") == ["Rescued."]
 
 

@@ -50,12 +50,15 @@ def test_summarize_json(data_dir):
     assert len(d["sentences"]) == 2 and len(d["citations"]) == 2 and d["mode"] == "extractive"
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["ask"], 2, "Missing argument"),
-    (["ask", "x", "-k", "0"], 2, "-k"),
-    (["rm", "0000000000000000"], 1, "qa docs"),
-    (["ingest", "/no/such/file.txt"], 1, "no such file"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["ask"], 2, "Missing argument"),
+        (["ask", "x", "-k", "0"], 2, "-k"),
+        (["rm", "0000000000000000"], 1, "qa docs"),
+        (["ingest", "/no/such/file.txt"], 1, "no such file"),
+    ],
+)
 def test_errors_are_one_line_with_the_right_exit_code(data_dir, args, code, message):
     out = qa(*args, data_dir=data_dir)
     assert out.returncode == code
@@ -74,4 +77,3 @@ def test_bad_file_fails_with_its_name(tmp_path):
     out = qa("ingest", bad, data_dir=tmp_path / "d")
     assert out.returncode == 1
     assert "broken.jsonl:2" in out.stderr and "Traceback" not in out.stderr
-

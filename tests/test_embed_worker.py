@@ -29,8 +29,11 @@ def articles():
     made = []
     for a in range(40):
         town = f"{TOWNS[a % 10]}{'ton' if a < 10 else 'ford' if a < 20 else 'ham' if a < 30 else 'wick'}"
-        lines = [f"The council of {town} approved {3 + (a * 7 + n) % 40} new {THINGS[(a + n) % 8]} in {1990 + (a + n) % 30}, "
-                 f"officials said on day {n + 1} of the session." for n in range(10)]
+        lines = [
+            f"The council of {town} approved {3 + (a * 7 + n) % 40} new {THINGS[(a + n) % 8]} in {1990 + (a + n) % 30}, "
+            f"officials said on day {n + 1} of the session."
+            for n in range(10)
+        ]
         made.append(from_text("\n\n".join(lines), source="made up", title=f"{town} council news"))
     return [REFERENCE, *made]
 
@@ -111,7 +114,7 @@ def test_a_worker_killed_mid_ingestion_is_replaced_by_embedding_in_process(tmp_p
 
     lib = Library(tmp_path / "lib", Settings(embed_worker_chars=0))
     report = lib.ingest(articles, progress=progress)
-    (pid, done, total), = killed
+    ((pid, done, total),) = killed
     assert 0 < done < total  # killed with articles still to embed
     assert len(report.added) == len(articles) and not report.failed
     for d in lib.documents():

@@ -22,8 +22,14 @@ def qa_eval(*args, cwd=ROOT):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_MODE"):
         env.pop(k, None)
-    return subprocess.run([sys.executable, "-m", "qa.cli", "eval", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
@@ -66,14 +72,17 @@ cases:
     assert qa_eval(tmp_path / "wrong.yaml", "--min-pass", "0.5").returncode == 0
 
 
-@pytest.mark.parametrize("body, where, message", [
-    ("articles: []\ncases:\n  - question: x\n    expect: {contain: [a]}\n", ":4:", "unknown key 'contain'"),
-    ("articles: []\ncases:\n  - question: x\n    colour: red\n", ":4:", "unknown key 'colour'"),
-    ("articles: []\ncases: [\n", ":", "not valid YAML"),
-    ("articles: []\ncases: []\n", ":2:", "non-empty list"),
-    ("articles: [missing.txt]\ncases:\n  - question: x\n", ":1:", "does not exist"),
-    ("articles: []\ncases:\n  - question: x\n    summarize: {sentences: 2}\n", ":3:", "exactly one of"),
-])
+@pytest.mark.parametrize(
+    "body, where, message",
+    [
+        ("articles: []\ncases:\n  - question: x\n    expect: {contain: [a]}\n", ":4:", "unknown key 'contain'"),
+        ("articles: []\ncases:\n  - question: x\n    colour: red\n", ":4:", "unknown key 'colour'"),
+        ("articles: []\ncases: [\n", ":", "not valid YAML"),
+        ("articles: []\ncases: []\n", ":2:", "non-empty list"),
+        ("articles: [missing.txt]\ncases:\n  - question: x\n", ":1:", "does not exist"),
+        ("articles: []\ncases:\n  - question: x\n    summarize: {sentences: 2}\n", ":3:", "exactly one of"),
+    ],
+)
 def test_malformed_suites_exit_2_with_file_and_line(tmp_path, body, where, message):
     path = tmp_path / "bad.yaml"
     path.write_text(body)

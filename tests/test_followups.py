@@ -54,7 +54,10 @@ def test_what_carries_over():
 def test_history_shapes(fake_palmyra):
     ans = Answer(FIGHTERS_Q, "400", False, "extractive")
     assert followup.turns([{"question": " How  many? ", "answer": "4"}, ans, ("Q?", "A."), {"question": ""}]) == [
-        ("How many?", "4"), (FIGHTERS_Q, "400"), ("Q?", "A.")]
+        ("How many?", "4"),
+        (FIGHTERS_Q, "400"),
+        ("Q?", "A."),
+    ]
     for bad in ([42], ["just a string"], [{"answer": "no question"}]):
         with pytest.raises(InputError, match='a history turn must be {"question": ..., "answer": ...}'):
             fake_palmyra.ask(WHO, history=bad)
@@ -72,8 +75,16 @@ def model():
 @pytest.fixture
 def lib(fake_palmyra, model):
     """One evidence sentence (and its neighbours): what the model sees depends on the question asked."""
-    settings = Settings(data_dir=fake_palmyra.settings.data_dir, mode="llm", model="test-model",
-                        openai_base_url=model.url, openai_api_key=KEY, llm_retries=0, llm_timeout=5, evidence_sentences=1)
+    settings = Settings(
+        data_dir=fake_palmyra.settings.data_dir,
+        mode="llm",
+        model="test-model",
+        openai_base_url=model.url,
+        openai_api_key=KEY,
+        llm_retries=0,
+        llm_timeout=5,
+        evidence_sentences=1,
+    )
     return Library(settings=settings, embedder=FakeEmbedder())
 
 

@@ -141,7 +141,9 @@ def test_html_single_nav_item_is_not_an_article(tmp_path):
 
 def test_html_without_date_has_no_published_at(tmp_path):
     p = tmp_path / "floods.html"
-    html = ARTICLE_HTML.replace("</main>", "</main><footer><p>Copyright 2024 Example News. All rights reserved.</p></footer>")
+    html = ARTICLE_HTML.replace(
+        "</main>", "</main><footer><p>Copyright 2024 Example News. All rights reserved.</p></footer>"
+    )
     p.write_text(html, encoding="utf-8")
     (art,) = _read(p)
     assert art.published_at == ""
@@ -150,7 +152,7 @@ def test_html_without_date_has_no_published_at(tmp_path):
 def test_html_date_from_metadata(tmp_path):
     p = tmp_path / "floods.html"
     html = ARTICLE_HTML.replace(
-        "<meta charset=\"utf-8\">",
+        '<meta charset="utf-8">',
         '<meta charset="utf-8"><meta property="article:published_time" content="2024-11-04T08:00:00Z">',
     )
     p.write_text(html, encoding="utf-8")
@@ -166,7 +168,13 @@ def test_json_list_of_records(tmp_path):
     ]
     p.write_text(json.dumps(recs), encoding="utf-8")
     a, b = _read(p)
-    assert (a.title, a.text, a.url, a.published_at, a.source) == ("First story", PARAS[0], "https://example.invalid/1", "2024-11-04", str(p))
+    assert (a.title, a.text, a.url, a.published_at, a.source) == (
+        "First story",
+        PARAS[0],
+        "https://example.invalid/1",
+        "2024-11-04",
+        str(p),
+    )
     assert (b.title, b.text, b.source) == ("Second story", PARAS[1], "Example News")
     assert a.doc_id != b.doc_id
 
@@ -273,14 +281,20 @@ def test_malformed_json(tmp_path):
 def test_malformed_jsonl_names_the_line(tmp_path):
     p = tmp_path / "broken.jsonl"
     good = json.dumps({"title": "A", "text": "Some text."})
-    p.write_text(f"{good}\n\n{{\"title\": \"B\", \"text\": \n{good}\n")
+    p.write_text(f'{good}\n\n{{"title": "B", "text": \n{good}\n')
     msg = _error(p)
     assert "broken.jsonl:3" in msg and "malformed JSON" in msg
 
 
 @pytest.mark.parametrize(
     "record",
-    [{"title": "No text"}, {"title": "Empty", "text": "   "}, {"title": "Not a string", "text": 42}, "just a string", None],
+    [
+        {"title": "No text"},
+        {"title": "Empty", "text": "   "},
+        {"title": "Not a string", "text": 42},
+        "just a string",
+        None,
+    ],
 )
 def test_json_record_without_text(tmp_path, record):
     p = tmp_path / "records.json"

@@ -16,8 +16,9 @@ TEXTS = {
 
 def test_tokens_are_bm25s_tokens():
     texts = [*TEXTS.values(), "", "A an THE of", "Don't stop-words: it's 2016's café — naïve résumé!"]
-    expected = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
-                              show_progress=False)
+    expected = bm25s.tokenize(
+        texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
+    )
     assert text.tokenize(texts) == expected
 
 
@@ -89,8 +90,10 @@ def test_words_kept_at_ingestion_are_the_words_a_rebuild_reads_back(tmp_path):
     from qa.library import Library
 
     lib = Library(tmp_path / "lib")
-    other = from_text("Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday. Keepers caught them.",
-                      source="https://example.org/zebras")
+    other = from_text(
+        "Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday. Keepers caught them.",
+        source="https://example.org/zebras",
+    )
     lib.ingest([REFERENCE, other])
     (kept,) = [d for d in (tmp_path / "lib" / "keyword").iterdir()]
     words = json.loads((kept / keyword.TOKENS).read_text())

@@ -49,10 +49,17 @@ def test_citations_slice_back_to_the_stored_article(palmyra):
         assert c.sentence_id == f"{c.doc_id}:{c.sentence_id.split(':')[1]}"
 
 
-@pytest.mark.parametrize("question", [
-    "Which browser is not supported?", "What is related to Palmyra?", "Who was beheaded in Palmyra?",
-    "What is the optimal experience?", FIGHTERS_Q, UNESCO_Q,
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which browser is not supported?",
+        "What is related to Palmyra?",
+        "Who was beheaded in Palmyra?",
+        "What is the optimal experience?",
+        FIGHTERS_Q,
+        UNESCO_Q,
+    ],
+)
 def test_page_chrome_is_never_cited(palmyra, question):
     ans = palmyra.ask(question, k=10)
     for c in ans.citations + ans.candidates:
@@ -98,7 +105,9 @@ def test_langchain_retriever_returns_sentence_documents(palmyra):
 
 def test_reingest_is_a_noop_and_rm_removes_every_trace(tmp_path):
     lib = Library(tmp_path)
-    other = from_text("Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday. Keepers caught them by noon.")
+    other = from_text(
+        "Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday. Keepers caught them by noon."
+    )
     lib.ingest([REFERENCE, other])
     counts = (lib.store.sentences.count(), lib.store.chunks.count(), lib.store.documents.count())
     generation = lib.store.generation()
@@ -192,14 +201,16 @@ def test_stale_leftovers_of_a_killed_ingestion_are_replaced(tmp_path):
     lib = Library(tmp_path)
     (article,) = ingest.read(str(REFERENCE), Settings())
     doc = article.doc_id
-    lib.store.sentences.add(ids=[f"{doc}:0", f"{doc}:999"], embeddings=[[0.05] * 384] * 2,
-                            documents=["stale first sentence", "stale extra sentence"],
-                            metadatas=[{"doc_id": doc, "n": 0, "start": 0, "end": 5},
-                                       {"doc_id": doc, "n": 999, "start": 0, "end": 5}])
+    lib.store.sentences.add(
+        ids=[f"{doc}:0", f"{doc}:999"],
+        embeddings=[[0.05] * 384] * 2,
+        documents=["stale first sentence", "stale extra sentence"],
+        metadatas=[{"doc_id": doc, "n": 0, "start": 0, "end": 5}, {"doc_id": doc, "n": 999, "start": 0, "end": 5}],
+    )
     report = lib.ingest([REFERENCE])
     assert [d.doc_id for d in report.added] == [doc]
     got = lib.store.sentences.get(where={"doc_id": doc}, include=["documents", "metadatas"])
     assert len(got["ids"]) == report.added[0].sentences and f"{doc}:999" not in got["ids"]
     text = lib.article(doc)
-    assert all(text[m["start"]:m["end"]] == d for d, m in zip(got["documents"], got["metadatas"]))
+    assert all(text[m["start"] : m["end"]] == d for d, m in zip(got["documents"], got["metadatas"]))
     assert "400" in lib.ask(FIGHTERS_Q).answer

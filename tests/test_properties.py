@@ -23,22 +23,29 @@ from qa.text import content_id
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
-FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FEW = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 MANY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # invisible and direction characters, line and paragraph separators, controls, and sentence punctuation
-ODD = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" \
-      "\u061c\u2028\u2029\x00\x07\x0b\x0c\x1b\x7f\r\n\t .!?…"
+ODD = (
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u061c\u2028\u2029\x00\x07\x0b\x0c\x1b\x7f\r\n\t .!?…"
+)
 WORDS = ["The", "harbour", "reopened", "on", "Monday", "Mr.", "U.S.", "400", "تدمر", "ירושלים", "Ελλάδα", "中文", "🎉"]
 texts = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300),  # any unicode, controls included
-    st.lists(st.one_of(st.sampled_from(WORDS), st.sampled_from(list(ODD)), st.just(" "), st.just("\n\n")),
-             max_size=120).map("".join),
+    st.lists(
+        st.one_of(st.sampled_from(WORDS), st.sampled_from(list(ODD)), st.just(" "), st.just("\n\n")), max_size=120
+    ).map("".join),
 )
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                           max_leaves=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def _stored_sentences_slice_back(lib: Library, doc_id: str) -> None:
@@ -84,8 +91,10 @@ def test_any_text_ingests_or_fails_with_input_error(lib, text):
 def page(title: str, paragraphs: list[str]) -> bytes:
     """An article page around arbitrary text (escaped as a page would have it)."""
     body = "".join(f"<p>{html.escape(p)} and the harbour reopened on Monday after the storm.</p>" for p in paragraphs)
-    return (f"<html><head><title>{html.escape(title)}</title><script>var x = 1;</script></head>"
-            f"<body><article><h1>{html.escape(title)}</h1>{body}</article></body></html>").encode()
+    return (
+        f"<html><head><title>{html.escape(title)}</title><script>var x = 1;</script></head>"
+        f"<body><article><h1>{html.escape(title)}</h1>{body}</article></body></html>"
+    ).encode()
 
 
 def records(recs: list[tuple[object, str]], lines: bool) -> bytes:
@@ -101,11 +110,21 @@ def folder(tmp_path_factory):
 
 SUFFIX = st.sampled_from([".txt", ".md", ".html", ".json", ".jsonl"])
 files = st.one_of(  # (bytes, suffix): anything under any name, and pages and records under their own
-    st.tuples(st.one_of(st.binary(max_size=2000), texts.map(lambda t: t.encode("utf-8")),
-                        texts.map(lambda t: t.encode("utf-16")), texts.map(lambda t: t.encode("latin-1", "replace"))), SUFFIX),
+    st.tuples(
+        st.one_of(
+            st.binary(max_size=2000),
+            texts.map(lambda t: t.encode("utf-8")),
+            texts.map(lambda t: t.encode("utf-16")),
+            texts.map(lambda t: t.encode("latin-1", "replace")),
+        ),
+        SUFFIX,
+    ),
     st.tuples(st.builds(page, st.text(max_size=60), st.lists(texts, min_size=1, max_size=4)), st.just(".html")),
-    st.builds(lambda recs, lines: (records(recs, lines), ".jsonl" if lines else ".json"),
-              st.lists(st.tuples(json_values, texts), min_size=1, max_size=3), st.booleans()),
+    st.builds(
+        lambda recs, lines: (records(recs, lines), ".jsonl" if lines else ".json"),
+        st.lists(st.tuples(json_values, texts), min_size=1, max_size=3),
+        st.booleans(),
+    ),
 )
 
 
@@ -133,21 +152,44 @@ def test_any_bytes_in_any_reader_give_articles_or_input_error(folder, file):
 
 # keys that were in the evidence (S1..S12; RIGHT: the 400-fighters sentence's), some that were not, malformed ones
 RIGHT = "S_RIGHT"
-keys = st.one_of(st.just(RIGHT), st.integers(1, 12).map(lambda n: f"S{n}"), st.integers(0, 99).map(lambda n: f"S{n}"),
-                 st.sampled_from(["s3", " S1 ", "S01", "1", "S", "[S2]", "S-1"]), st.text(max_size=5))
+keys = st.one_of(
+    st.just(RIGHT),
+    st.integers(1, 12).map(lambda n: f"S{n}"),
+    st.integers(0, 99).map(lambda n: f"S{n}"),
+    st.sampled_from(["s3", " S1 ", "S01", "1", "S", "[S2]", "S-1"]),
+    st.text(max_size=5),
+)
 # claims a model might make: the article's own facts (some of which the right key supports), and inventions
-CLAIMS = ["400 ISIS fighters died in the battle for Palmyra.", "Syrian government forces recaptured Palmyra on Sunday.",
-          "UNESCO designated Palmyra a site of outstanding universal value.", "There was still gunfire in the east of the city.",
-          "The moon is made of cheese.", "4000 fighters died.", ""]
+CLAIMS = [
+    "400 ISIS fighters died in the battle for Palmyra.",
+    "Syrian government forces recaptured Palmyra on Sunday.",
+    "UNESCO designated Palmyra a site of outstanding universal value.",
+    "There was still gunfire in the east of the city.",
+    "The moon is made of cheese.",
+    "4000 fighters died.",
+    "",
+]
+
+
 def as_text(claims: list[tuple[str, list[str]]]) -> str:
     """The plain-text form: "claim [S1][S9] claim [S3]"."""
     return " ".join(t + "".join(f"[{k}]" for k in ks) for t, ks in claims)
 
 
-claim = st.fixed_dictionaries({"text": st.one_of(st.sampled_from(CLAIMS), st.text(max_size=80), json_values),
-    "keys": st.one_of(st.lists(keys, max_size=4), json_values)})
-cited = st.lists(st.tuples(st.one_of(st.just(CLAIMS[0]), st.sampled_from(CLAIMS)),  # claims that use the right key
-                          st.lists(keys, max_size=2).map(lambda ks: [RIGHT, *ks])), min_size=1, max_size=3)
+claim = st.fixed_dictionaries(
+    {
+        "text": st.one_of(st.sampled_from(CLAIMS), st.text(max_size=80), json_values),
+        "keys": st.one_of(st.lists(keys, max_size=4), json_values),
+    }
+)
+cited = st.lists(
+    st.tuples(
+        st.one_of(st.just(CLAIMS[0]), st.sampled_from(CLAIMS)),  # claims that use the right key
+        st.lists(keys, max_size=2).map(lambda ks: [RIGHT, *ks]),
+    ),
+    min_size=1,
+    max_size=3,
+)
 outputs = st.one_of(
     st.text(max_size=300),  # anything at all
     json_values.map(json.dumps),  # any JSON shape
@@ -155,7 +197,9 @@ outputs = st.one_of(
     st.lists(st.tuples(st.sampled_from(CLAIMS), st.lists(keys, max_size=3)), max_size=5).map(as_text),
     cited.map(lambda cs: json.dumps({"abstain": False, "claims": [{"text": t, "keys": ks} for t, ks in cs]})),
     cited.map(as_text),
-    st.just("```json\n" + json.dumps({"abstain": False, "claims": [{"text": "400 died", "keys": ["S1", "S99"]}]}) + "\n```"),
+    st.just(
+        "```json\n" + json.dumps({"abstain": False, "claims": [{"text": "400 died", "keys": ["S1", "S99"]}]}) + "\n```"
+    ),
 )
 
 
@@ -177,8 +221,14 @@ def model():
 
 @pytest.fixture(scope="module")
 def llm(palmyra, model):
-    settings_ = Settings(data_dir=palmyra.settings.data_dir, mode="llm", model="test-model", openai_base_url=model.url,
-                         llm_retries=0, llm_timeout=10)
+    settings_ = Settings(
+        data_dir=palmyra.settings.data_dir,
+        mode="llm",
+        model="test-model",
+        openai_base_url=model.url,
+        llm_retries=0,
+        llm_timeout=10,
+    )
     lib = Library(settings=settings_)
     evidence = {h.sentence.id for h in lib.search(FIGHTERS_Q, settings_.evidence_sentences)}
     return lib, evidence

@@ -86,7 +86,9 @@ def test_the_badge_follows_the_probability():
         (p - 0.01, p + 0.01, answer.PARTIAL),
         (p + 0.01, p + 0.02, None),
     ]:
-        ans = answer.extractive(question, hits, 5, "parsed", dataclasses.replace(w, abstain=abstain, supported=supported))
+        ans = answer.extractive(
+            question, hits, 5, "parsed", dataclasses.replace(w, abstain=abstain, supported=supported)
+        )
         assert ans.probability == round(p, 3)
         if outcome is None:
             assert ans.abstained and ans.candidates and not ans.claims
@@ -149,7 +151,11 @@ def test_reference_soldiers_abstain_with_candidates(parsed):
 )
 def test_reference_eval_suite_passes():
     run = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "eval", "evals/"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "qa.cli", "eval", "evals/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env=qa_env(QA_READER="parsed"),
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -8,7 +8,7 @@ from conftest import ROOT
 
 from qa.web import render
 
-HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)>'
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
 
 
 def test_rendering_needs_no_gradio():
@@ -17,10 +17,27 @@ def test_rendering_needs_no_gradio():
 
 
 def _answer(**kw) -> dict:
-    c = {"marker": 1, "sentence_id": "d:0", "doc_id": "d", "title": HOSTILE, "text": HOSTILE, "start": 0, "end": 5, "url": ""}
-    a = {"question": HOSTILE, "answer": HOSTILE, "abstained": False, "mode": "extractive", "model": "", "note": "",
-         "citations": [c], "claims": [{"text": HOSTILE, "citations": [1], "support": "partial", "score": 0.5}],
-         "candidates": []}
+    c = {
+        "marker": 1,
+        "sentence_id": "d:0",
+        "doc_id": "d",
+        "title": HOSTILE,
+        "text": HOSTILE,
+        "start": 0,
+        "end": 5,
+        "url": "",
+    }
+    a = {
+        "question": HOSTILE,
+        "answer": HOSTILE,
+        "abstained": False,
+        "mode": "extractive",
+        "model": "",
+        "note": "",
+        "citations": [c],
+        "claims": [{"text": HOSTILE, "citations": [1], "support": "partial", "score": 0.5}],
+        "candidates": [],
+    }
     return {**a, **kw}
 
 
@@ -39,8 +56,10 @@ def test_highlight_slices_the_stored_text_then_escapes():
     text = "First <b>one</b>. Second & last."
     start = text.index("Second")
     shown = highlight(text, [(0, start - 1)], focus=(start, len(text)))
-    assert shown == ('<mark class="hl">First &lt;b&gt;one&lt;/b&gt;.</mark> '
-                     '<mark class="hl focus" id="qa-focus">Second &amp; last.</mark>')
+    assert shown == (
+        '<mark class="hl">First &lt;b&gt;one&lt;/b&gt;.</mark> '
+        '<mark class="hl focus" id="qa-focus">Second &amp; last.</mark>'
+    )
     assert highlight(text, [(5, 2), (0, 999)]) == "First &lt;b&gt;one&lt;/b&gt;. Second &amp; last."  # bad spans
 
 
@@ -50,7 +69,9 @@ def test_only_http_links_are_links():
 
     info = DocumentInfo("d", "T", "s", "javascript:alert(1)", "", 1, 4)
     assert "href" not in article_html(info, "text")
-    assert 'href="https://example.com/a?b=1&amp;c=2"' in article_html(info.__class__(**{**info.to_dict(), "url": "https://example.com/a?b=1&c=2"}), "text")
+    assert 'href="https://example.com/a?b=1&amp;c=2"' in article_html(
+        info.__class__(**{**info.to_dict(), "url": "https://example.com/a?b=1&c=2"}), "text"
+    )
 
 
 def test_mode_label():
@@ -63,13 +84,14 @@ def test_mode_label():
     assert mode_label(Settings(mode="llm"), {"mode": "extractive"}) == "extractive"
 
 
-
-
 def test_the_badge_names_the_three_outcomes_with_the_probability():
-    assert render.badge_html("supported", 0.934) == ('<span class="badge supported" title="the cited sentence answers '
-                                                     'the question">supported · p 0.93</span>')
+    assert render.badge_html("supported", 0.934) == (
+        '<span class="badge supported" title="the cited sentence answers the question">supported · p 0.93</span>'
+    )
     assert ">may answer · p 0.41<" in render.badge_html("partial", 0.41)
     assert ">unsupported<" in render.badge_html("unsupported") and ">unsupported<" in render.badge_html("bogus")
-    abstained = render.answer_html(_answer(abstained=True, answer="The articles do not say.", probability=0.12,
-                                           candidates=_answer()["citations"]), "extractive")
-    assert "The articles do not say. <span class=\"odds\">(best candidate: p 0.12)</span>" in abstained
+    abstained = render.answer_html(
+        _answer(abstained=True, answer="The articles do not say.", probability=0.12, candidates=_answer()["citations"]),
+        "extractive",
+    )
+    assert 'The articles do not say. <span class="odds">(best candidate: p 0.12)</span>' in abstained

@@ -9,10 +9,16 @@ from qa.errors import DocumentNotFoundError, EmptyLibraryError
 from qa.ingest import from_text
 from qa.library import Library
 
-FERRY = from_text("Ferry returns\n\nThe island ferry runs again from Monday. Tickets cost four pounds. "
-                  "The harbour master said the pier was repaired over the winter.", source="Island Gazette")
-ZOO = from_text("Zebras escape\n\nThree zebras escaped from the city zoo on Tuesday. Keepers found them in a park "
-                "near the river. The zoo said no visitor was hurt.", source="City Times")
+FERRY = from_text(
+    "Ferry returns\n\nThe island ferry runs again from Monday. Tickets cost four pounds. "
+    "The harbour master said the pier was repaired over the winter.",
+    source="Island Gazette",
+)
+ZOO = from_text(
+    "Zebras escape\n\nThree zebras escaped from the city zoo on Tuesday. Keepers found them in a park "
+    "near the river. The zoo said no visitor was hurt.",
+    source="City Times",
+)
 
 
 @pytest.fixture(scope="module")

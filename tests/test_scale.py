@@ -38,8 +38,11 @@ def chroma_run(path, port: int | None = None, stop: int = signal.SIGTERM):
     and ends it with `stop` (SIGKILL: as a crash)."""
     exe = shutil.which("chroma", path=os.path.dirname(sys.executable)) or shutil.which("chroma")
     port = port or free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -82,7 +85,9 @@ def test_two_workers_share_one_chroma_server(chroma_server, tmp_path):
     assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
     other = from_text("Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday morning.")
     b.ingest([other])
-    assert a.ask("How many zebras escaped from the zoo?").citations[0].doc_id == other.doc_id  # a's keyword index follows
+    assert (
+        a.ask("How many zebras escaped from the zoo?").citations[0].doc_id == other.doc_id
+    )  # a's keyword index follows
     a.remove(other.doc_id)
     assert all(h.sentence.doc_id != other.doc_id for h in b.search("zebras escaped zoo", k=10))
     assert not (tmp_path / "worker-a" / "chroma").exists()  # nothing embedded: the server holds the index
@@ -93,7 +98,8 @@ def _articles(folder, n: int) -> None:
     for i in range(n):
         (folder / f"a{i:04d}.txt").write_text(
             f"Report number {i} on the harbour\n\nThe harbour authority counted {i * 7 + 3} ships on day {i}. "
-            f"Inspector {i} said the {i % 13} cranes were working. Weather on day {i} was calm.")
+            f"Inspector {i} said the {i % 13} cranes were working. Weather on day {i} was calm."
+        )
 
 
 def _size(folder) -> int:
@@ -140,8 +146,10 @@ def test_sigkill_mid_ingestion_loses_nothing_and_resumes(tmp_path):
     assert out.stdout.count("present") == present and out.stdout.count("added") == 1000 - present
     lib = Library(tmp_path / "data")
     assert _consistency(lib) == (1000, 0)
-    print(f"\nSIGKILL mid-ingestion: {present} of 1000 articles whole, {orphans} sentences of unfinished ones "
-          f"hidden; the re-run added {1000 - present}, skipped {present}; 1000 present, 0 lost")
+    print(
+        f"\nSIGKILL mid-ingestion: {present} of 1000 articles whole, {orphans} sentences of unfinished ones "
+        f"hidden; the re-run added {1000 - present}, skipped {present}; 1000 present, 0 lost"
+    )
 
 
 def test_eight_questions_and_an_ingestion_at_once(palmyra, tmp_path):
@@ -163,10 +171,14 @@ def test_eight_questions_and_an_ingestion_at_once(palmyra, tmp_path):
         t.join(120)
     assert not any(t.is_alive() for t in threads), "deadlock"
     assert errors == []
-    assert len(answers) == 8 and all("400" in a.answer and a.citations[0].text.startswith(FIGHTERS_SENTENCE) for a in answers)
+    assert len(answers) == 8 and all(
+        "400" in a.answer and a.citations[0].text.startswith(FIGHTERS_SENTENCE) for a in answers
+    )
     assert len(lib.documents()) == 41
-    print(f"\nPython API concurrency: 8 questions + 1 ingestion of 40, {len(errors)} errors, "
-          f"{41 - len(lib.documents())} articles lost")
+    print(
+        f"\nPython API concurrency: 8 questions + 1 ingestion of 40, {len(errors)} errors, "
+        f"{41 - len(lib.documents())} articles lost"
+    )
 
 
 # -- scale-out end to end: `qa` processes and an app worker against one `chroma run` server ----------
@@ -182,7 +194,9 @@ def asked(out) -> dict:
     return json.loads(out.stdout)
 
 
-ZEBRAS = "Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday morning and were found grazing in a park."
+ZEBRAS = (
+    "Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday morning and were found grazing in a park."
+)
 
 
 def test_cli_workers_share_one_chroma_server(own_chroma, tmp_path):
@@ -271,9 +285,17 @@ def test_chroma_url_that_nothing_answers_is_one_line(tmp_path):
         assert out.returncode == 1 and "Traceback" not in out.stderr and out.stdout == ""
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_DATA_DIR": str(tmp_path), "QA_CHROMA_URL": url}
-    app = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(free_port())], capture_output=True,
-                         text=True, env=env, timeout=180, check=False)
-    assert app.returncode == 1 and "Traceback" not in app.stderr and len(app.stderr.strip().splitlines()) == 1, app.stderr
+    app = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert app.returncode == 1 and "Traceback" not in app.stderr and len(app.stderr.strip().splitlines()) == 1, (
+        app.stderr
+    )
 
 
 def test_chroma_url_that_nothing_answers_names_the_url_and_the_fix(tmp_path):

@@ -33,13 +33,17 @@ LATE = {"content": "late", "delay": 3}
 def answer(body: dict) -> str:
     """A correct model reply: the 400-fighters sentence, cited by its key (or the first key there is)."""
     user = body["messages"][-1]["content"]
-    key = key_of(body, "400 ISIS fighters") if "400 ISIS fighters" in user else re.search(r"^\[(S\d+)\]", user, re.MULTILINE).group(1)
+    key = (
+        key_of(body, "400 ISIS fighters")
+        if "400 ISIS fighters" in user
+        else re.search(r"^\[(S\d+)\]", user, re.MULTILINE).group(1)
+    )
     return claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key]))
 
 
 def without_key(*texts: str) -> None:
     for t in texts:
-        assert KEY not in t and KEY[len("sk-test-"):] not in t
+        assert KEY not in t and KEY[len("sk-test-") :] not in t
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +62,28 @@ def scripted(model):
 
 
 def qa(*args, model, data_dir, **env):
-    return run_qa(*args, timeout=300, QA_DATA_DIR=data_dir, QA_MODE="llm", OPENAI_BASE_URL=model.url,
-                  QA_MODEL="test-model", QA_LLM_RETRIES="0", QA_LLM_TIMEOUT="1", **env)
+    return run_qa(
+        *args,
+        timeout=300,
+        QA_DATA_DIR=data_dir,
+        QA_MODE="llm",
+        OPENAI_BASE_URL=model.url,
+        QA_MODEL="test-model",
+        QA_LLM_RETRIES="0",
+        QA_LLM_TIMEOUT="1",
+        **env,
+    )
 
 
-@pytest.mark.parametrize("fault, says", [(ECHO_401, "rejected the API key (HTTP 401): check OPENAI_API_KEY"),
-                                         (ECHO_500, "failed with HTTP 500"), (LATE, "did not answer within 1 s")],
-                         ids=["401", "500", "timeout"])
+@pytest.mark.parametrize(
+    "fault, says",
+    [
+        (ECHO_401, "rejected the API key (HTTP 401): check OPENAI_API_KEY"),
+        (ECHO_500, "failed with HTTP 500"),
+        (LATE, "did not answer within 1 s"),
+    ],
+    ids=["401", "500", "timeout"],
+)
 def test_qa_ask_errors_never_show_the_key(palmyra, scripted, fault, says):
     """`qa ask --json`: exit 1 and the one-line error; with QA_LLM_FALLBACK, `qa ask`: the extractive answer and
     the model's error as its note. The key in neither."""
@@ -95,8 +114,16 @@ def test_debug_logging_shows_no_key(palmyra, scripted, caplog):
     """openai, httpx, httpcore and langchain at DEBUG, through a good answer, a rejected key (echoed) and a
     server error (echoed); the loggers did write (so the test could fail), never the key."""
     caplog.set_level(logging.DEBUG)
-    lib = Library(settings=Settings(data_dir=palmyra.settings.data_dir, mode="llm", model="test-model",
-                                    openai_base_url=scripted.url, llm_retries=1, llm_timeout=2))
+    lib = Library(
+        settings=Settings(
+            data_dir=palmyra.settings.data_dir,
+            mode="llm",
+            model="test-model",
+            openai_base_url=scripted.url,
+            llm_retries=1,
+            llm_timeout=2,
+        )
+    )
     scripted.reply(answer)
     assert "400" in lib.ask(FIGHTERS_Q).answer
     for fault in (ECHO_401, ECHO_500, ECHO_500):
@@ -122,8 +149,20 @@ def test_openai_log_debug_in_the_cli_shows_no_key(palmyra, scripted):
 def test_eval_reports_in_model_mode_hold_no_key(scripted, tmp_path):
     scripted.default = {"content": answer}
     junit, report, cache = tmp_path / "eval.xml", tmp_path / "eval.json", tmp_path / "cache"
-    out = qa("eval", ROOT / "evals" / "palmyra.yaml", "--junit", junit, "--json", report, "--cache-dir", cache,
-             "--min-pass", "0", model=scripted, data_dir=tmp_path / "data")
+    out = qa(
+        "eval",
+        ROOT / "evals" / "palmyra.yaml",
+        "--junit",
+        junit,
+        "--json",
+        report,
+        "--cache-dir",
+        cache,
+        "--min-pass",
+        "0",
+        model=scripted,
+        data_dir=tmp_path / "data",
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(report.read_text())["cases"] and "<testsuite" in junit.read_text()
     assert list(cache.glob("*.json")), "the reply cache was written"
@@ -131,8 +170,16 @@ def test_eval_reports_in_model_mode_hold_no_key(scripted, tmp_path):
     assert files_with(tmp_path, KEY.encode()) == []
     scripted.default = ECHO_401
     shutil.rmtree(cache)
-    out = qa("eval", ROOT / "evals" / "palmyra.yaml", "--json", tmp_path / "failed.json", "--cache-dir", cache,
-             model=scripted, data_dir=tmp_path / "data")
+    out = qa(
+        "eval",
+        ROOT / "evals" / "palmyra.yaml",
+        "--json",
+        tmp_path / "failed.json",
+        "--cache-dir",
+        cache,
+        model=scripted,
+        data_dir=tmp_path / "data",
+    )
     assert out.returncode == 1 and "rejected the API key" in out.stderr
     without_key(out.stdout, out.stderr)
     assert files_with(tmp_path, KEY.encode()) == []
@@ -141,8 +188,13 @@ def test_eval_reports_in_model_mode_hold_no_key(scripted, tmp_path):
 @pytest.fixture(scope="module")
 def page(model, tmp_path_factory):
     d = tmp_path_factory.mktemp("secrets-app")
-    env = {"OPENAI_BASE_URL": model.url, "QA_MODEL": "test-model", "QA_MODE": "llm", "QA_LLM_RETRIES": "0",
-           "QA_LLM_TIMEOUT": "2"}
+    env = {
+        "OPENAI_BASE_URL": model.url,
+        "QA_MODEL": "test-model",
+        "QA_MODE": "llm",
+        "QA_LLM_RETRIES": "0",
+        "QA_LLM_TIMEOUT": "2",
+    }
     model.default = {"content": answer}
     with app_server(d / "data", d / "server.log", **env) as url:
         from gradio_client import Client, handle_file
@@ -173,7 +225,7 @@ def test_page_and_its_api_errors_never_show_the_key(page, scripted, fault):
 
 # -- the sweep itself can fail -----------------------------------------------------------------------
 
-LEAKY = '''
+LEAKY = """
 import os
 
 def test_prints_the_key():
@@ -184,7 +236,7 @@ def test_writes_the_key(tmp_path):
 
 def test_keeps_it_to_itself():
     assert os.environ["OPENAI_API_KEY"]
-'''
+"""
 
 
 def inner_pytest(folder, *args):
@@ -193,9 +245,25 @@ def inner_pytest(folder, *args):
     shutil.copy(ROOT / "tests" / "conftest.py", folder / "tests" / "conftest.py")
     (folder / "tests" / "test_leaky.py").write_text(LEAKY)
     basetemp = folder / "inner-basetemp"
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={basetemp}",
-                          "tests/test_leaky.py", *args], cwd=folder, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={basetemp}",
+            "tests/test_leaky.py",
+            *args,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
     shutil.rmtree(basetemp, ignore_errors=True)  # it holds the key on purpose: the outer sweep must not find it
     return out.returncode, out.stdout + out.stderr
 
@@ -204,8 +272,10 @@ def test_the_sweep_fails_a_test_that_prints_the_key(tmp_path):
     """The printing test fails, named, and its captured output is shown without the key."""
     code, shown = inner_pytest(tmp_path, "-k", "prints or keeps")
     assert code == 1, shown
-    assert ("SECRET LEAK: the test's OPENAI_API_KEY appeared in Captured stdout call of "
-            "tests/test_leaky.py::test_prints_the_key (call)") in shown
+    assert (
+        "SECRET LEAK: the test's OPENAI_API_KEY appeared in Captured stdout call of "
+        "tests/test_leaky.py::test_prints_the_key (call)"
+    ) in shown
     assert "debug: [the test API key]" in shown and "1 failed, 1 passed" in shown
     without_key(shown)
 

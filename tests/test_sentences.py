@@ -17,10 +17,41 @@ PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 # non-Latin scripts, combining marks, emoji, and long runs with no punctuation at all.
 _pieces = st.sampled_from(
     [
-        "Mr. ", "Dr. ", "U.S. ", "a.m. ", "Jan. 5. ", "e.g. ", "3.14 ", "...", "?! ", "! ", ". ", ".\n",
-        "\n", "\n\n", "\r\n", " ", "  ", "\t", "\u00a0", "\u2028", "\u3000", "\u200b",
-        "word ", "Sentence one. ", "Another sentence here! ", "Is it? ", "\"Quoted.\" ", "(aside.) ",
-        "Ελληνικά κείμενο. ", "中文句子。", "عربي نص. ", "नमस्ते दुनिया। ", "e\u0301 ", "🎉 ", "👩‍👩‍👧 ",
+        "Mr. ",
+        "Dr. ",
+        "U.S. ",
+        "a.m. ",
+        "Jan. 5. ",
+        "e.g. ",
+        "3.14 ",
+        "...",
+        "?! ",
+        "! ",
+        ". ",
+        ".\n",
+        "\n",
+        "\n\n",
+        "\r\n",
+        " ",
+        "  ",
+        "\t",
+        "\u00a0",
+        "\u2028",
+        "\u3000",
+        "\u200b",
+        "word ",
+        "Sentence one. ",
+        "Another sentence here! ",
+        "Is it? ",
+        '"Quoted." ',
+        "(aside.) ",
+        "Ελληνικά κείμενο. ",
+        "中文句子。",
+        "عربي نص. ",
+        "नमस्ते दुनिया। ",
+        "e\u0301 ",
+        "🎉 ",
+        "👩‍👩‍👧 ",
     ]
 )
 _runs = st.builds(lambda w, n: (w + " ") * n, st.sampled_from(["abc", "Lorem", "xyzzy", "ß"]), st.integers(10, 200))
@@ -93,14 +124,22 @@ def test_abbreviations_do_not_split():
     "text, expected",
     [
         # boundaries nupunkt misses in real news: a lower-case word, a full stop, a capital
-        ("Users flooded the site with outage reports. Tens of thousands of users could not log in.",
-         ["Users flooded the site with outage reports.", "Tens of thousands of users could not log in."]),
-        ("The U.S. is burning less coal. That's been driving emissions down.",
-         ["The U.S. is burning less coal.", "That's been driving emissions down."]),
-        ('Before the testimony could resume, Trump weighed in. \u201c\u201dThis is a very unfair trial.',
-         ["Before the testimony could resume, Trump weighed in.", "\u201c\u201dThis is a very unfair trial."]),
-        ("Many were tested in the West Bank. Israel's army promoted the work.",
-         ["Many were tested in the West Bank.", "Israel's army promoted the work."]),
+        (
+            "Users flooded the site with outage reports. Tens of thousands of users could not log in.",
+            ["Users flooded the site with outage reports.", "Tens of thousands of users could not log in."],
+        ),
+        (
+            "The U.S. is burning less coal. That's been driving emissions down.",
+            ["The U.S. is burning less coal.", "That's been driving emissions down."],
+        ),
+        (
+            "Before the testimony could resume, Trump weighed in. \u201c\u201dThis is a very unfair trial.",
+            ["Before the testimony could resume, Trump weighed in.", "\u201c\u201dThis is a very unfair trial."],
+        ),
+        (
+            "Many were tested in the West Bank. Israel's army promoted the work.",
+            ["Many were tested in the West Bank.", "Israel's army promoted the work."],
+        ),
     ],
 )
 def test_missed_boundaries_are_split(text, expected):

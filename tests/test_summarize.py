@@ -16,16 +16,21 @@ def _doc(doc_id: str, texts: list[str]) -> list[Sentence]:
 
 
 def test_mmr_skips_a_repeat_and_keeps_reading_order():
-    texts = ["The council approved the new harbour budget on Monday evening.",
-             "The council approved the new harbour budget on Monday night.",  # the same fact again
-             "Fishermen said the repairs to the pier would take until the spring.",
-             "Ok."]  # too short to be summary material
+    texts = [
+        "The council approved the new harbour budget on Monday evening.",
+        "The council approved the new harbour budget on Monday night.",  # the same fact again
+        "Fishermen said the repairs to the pier would take until the spring.",
+        "Ok.",
+    ]  # too short to be summary material
     sents = _doc("d", texts)
     vecs = np.array([[1, 0, 0], [0.999, 0.045, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     docs = {"d": DocumentInfo("d", "Harbour", "", "", "", 4, 200)}
     s = summarize.extractive(["d"], sents, vecs, docs, 2)
-    assert [x.text for x in s.sentences] == [texts[0], texts[2]] or [x.text for x in s.sentences] == [texts[1], texts[2]]
+    assert [x.text for x in s.sentences] == [texts[0], texts[2]] or [x.text for x in s.sentences] == [
+        texts[1],
+        texts[2],
+    ]
     assert [x.citations for x in s.sentences] == [[1], [2]]
     assert [c.text for c in s.citations] == [x.text for x in s.sentences]
     assert all(c.title == "Harbour" for c in s.citations)

@@ -8,13 +8,16 @@ from qa import verify
 EVIDENCE = ["The mayor, Jane Ortiz, said 1,200 homes lost power on Tuesday after the storm."]
 
 
-@pytest.mark.parametrize("claim, label", [
-    ("1,200 homes lost power on Tuesday.", verify.SUPPORTED),
-    ("Jane Ortiz said homes lost power after the storm.", verify.SUPPORTED),
-    ("12,000 homes lost power on Tuesday.", verify.UNSUPPORTED),  # a number the evidence lacks
-    ("Governor Tom Reyes said homes lost power after the storm.", verify.PARTIAL),  # a name it lacks
-    ("The bridge collapsed in the flood.", verify.UNSUPPORTED),
-])
+@pytest.mark.parametrize(
+    "claim, label",
+    [
+        ("1,200 homes lost power on Tuesday.", verify.SUPPORTED),
+        ("Jane Ortiz said homes lost power after the storm.", verify.SUPPORTED),
+        ("12,000 homes lost power on Tuesday.", verify.UNSUPPORTED),  # a number the evidence lacks
+        ("Governor Tom Reyes said homes lost power after the storm.", verify.PARTIAL),  # a name it lacks
+        ("The bridge collapsed in the flood.", verify.UNSUPPORTED),
+    ],
+)
 def test_labels(claim, label):
     assert verify.check(claim, EVIDENCE)[0] == label
 
@@ -38,19 +41,24 @@ def test_stricter_keeps_the_lower_label():
     assert verify.stricter(verify.UNSUPPORTED, verify.SUPPORTED) == verify.UNSUPPORTED
 
 
-EVIDENCE_2 = ["Syrian government forces recaptured Palmyra on Sunday, inflicting a significant defeat on ISIS, which had "
-              "controlled the ancient city since last year.",
-              "Observatory director Rami Abdulrahman said 400 ISIS fighters died in the battle for Palmyra."]
+EVIDENCE_2 = [
+    "Syrian government forces recaptured Palmyra on Sunday, inflicting a significant defeat on ISIS, which had "
+    "controlled the ancient city since last year.",
+    "Observatory director Rami Abdulrahman said 400 ISIS fighters died in the battle for Palmyra.",
+]
 
 
-@pytest.mark.parametrize("claim, supported", [
-    ("Syrian forces recaptured Palmyra from ISIS.", True),
-    ("Palmyra was recaptured by Syrian government forces.", True),  # the passive keeps who did it
-    ("ISIS recaptured Palmyra from Syrian forces.", False),  # the same words, the roles swapped
-    ("Syrian government forces did not recapture Palmyra.", False),  # a negation the evidence lacks
-    ("400 Syrian soldiers died in the battle for Palmyra.", False),  # 400 counts fighters there
-    ("400 ISIS fighters died in the battle for Palmyra, Rami Abdulrahman said.", True),
-])
+@pytest.mark.parametrize(
+    "claim, supported",
+    [
+        ("Syrian forces recaptured Palmyra from ISIS.", True),
+        ("Palmyra was recaptured by Syrian government forces.", True),  # the passive keeps who did it
+        ("ISIS recaptured Palmyra from Syrian forces.", False),  # the same words, the roles swapped
+        ("Syrian government forces did not recapture Palmyra.", False),  # a negation the evidence lacks
+        ("400 Syrian soldiers died in the battle for Palmyra.", False),  # 400 counts fighters there
+        ("400 ISIS fighters died in the battle for Palmyra, Rami Abdulrahman said.", True),
+    ],
+)
 def test_choose_sees_who_did_what(claim, supported):
     from conftest import FakeEmbedder
 

@@ -23,8 +23,10 @@ ITERATIONS = 240_000
 
 class ReadOnlyError(QAError):
     def __init__(self) -> None:
-        super().__init__("this page is read-only: adding and deleting articles is turned off (QA_PAGE_READONLY); "
-                         "ask whoever runs it, or use `qa ingest` on the server.")
+        super().__init__(
+            "this page is read-only: adding and deleting articles is turned off (QA_PAGE_READONLY); "
+            "ask whoever runs it, or use `qa ingest` on the server."
+        )
 
 
 def hash_password(password: str, salt: str | None = None, iterations: int = ITERATIONS) -> str:
@@ -52,8 +54,10 @@ def read_users(path: Path) -> dict[str, User]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as e:
-        raise ConfigError(f"QA_PAGE_AUTH={path}: cannot read the users file ({e.strerror}); write one with "
-                          "`qa page-user NAME --file FILE`.") from None
+        raise ConfigError(
+            f"QA_PAGE_AUTH={path}: cannot read the users file ({e.strerror}); write one with "
+            "`qa page-user NAME --file FILE`."
+        ) from None
     users = {}
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):

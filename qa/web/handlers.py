@@ -41,18 +41,21 @@ def _message(e: QAError) -> str:
 
 def _shown(fn):
     """For the API: QAError -> gr.Error, so a script gets its one-line message; anything else is a bug."""
+
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except QAError as e:
             raise gr.Error(_message(e)) from e
+
     return run
 
 
 def _in_panel(outputs: int):
     """For the page's events: QAError -> its message, styled as an error, in the handler's first output, the
     others left as they are (a gr.Error would put a bare "Error" badge on every output)."""
+
     def wrap(fn):
         @functools.wraps(fn)
         def run(*args, **kwargs):
@@ -61,7 +64,9 @@ def _in_panel(outputs: int):
             except QAError as e:
                 shown = message_html(_message(e))
                 return shown if outputs == 1 else (shown, *[gr.update()] * (outputs - 1))
+
         return run
+
     return wrap
 
 
@@ -81,8 +86,10 @@ class Page:
 
     def _may_fetch(self) -> None:
         if not self.fetch_urls:
-            raise InputError("this page does not fetch URLs: it listens beyond 127.0.0.1, and a fetch would reach the "
-                             "server's own network. Upload the page's HTML instead, or set QA_PAGE_URLS=on (docs/deploy.md).")
+            raise InputError(
+                "this page does not fetch URLs: it listens beyond 127.0.0.1, and a fetch would reach the "
+                "server's own network. Upload the page's HTML instead, or set QA_PAGE_URLS=on (docs/deploy.md)."
+            )
 
     # ask and summarize
 
@@ -123,7 +130,12 @@ class Page:
                     shown = 0.0  # a citation shows at once
                 if time.monotonic() - shown >= STREAM_EVERY:
                     shown = time.monotonic()
-                    yield transcript_html(history, self.settings, draft_html(asked, written, cited, label)), keep, keep, keep
+                    yield (
+                        transcript_html(history, self.settings, draft_html(asked, written, cited, label)),
+                        keep,
+                        keep,
+                        keep,
+                    )
         except QAError as e:
             yield self._failed(question, e, history)
 
@@ -217,7 +229,9 @@ class Page:
             name = Path(path).name
             progress((n, len(paths)), desc=f"reading {name}")
             try:
-                articles += [replace(a, source=name) if a.source == path else a for a in ingest.read(path, self.settings)]
+                articles += [
+                    replace(a, source=name) if a.source == path else a for a in ingest.read(path, self.settings)
+                ]
             except InputError as e:
                 failed.append((name, str(e).replace(path, name)))
         report = self.lib.ingest(articles, progress=_tracker(progress))
@@ -247,14 +261,20 @@ class Page:
         docs = self.lib.documents()
         rows = [[d.title, d.source, d.published_at[:10], d.sentences, d.doc_id] for d in docs]
         choices = [(f"{d.title or '(untitled)'} · {d.doc_id[:8]}", d.doc_id) for d in docs]
-        return (rows, gr.update(choices=choices, value=None), gr.update(choices=choices, value=[]),
-                gr.update(choices=choices, value=[]), gr.update(visible=not docs))
+        return (
+            rows,
+            gr.update(choices=choices, value=None),
+            gr.update(choices=choices, value=[]),
+            gr.update(choices=choices, value=[]),
+            gr.update(visible=not docs),
+        )
 
     # named endpoints for scripts (gradio_client): the same JSON as the CLI's --json
 
     @_shown
-    def api_ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None,
-                history: list[dict] | None = None) -> dict:
+    def api_ask(
+        self, question: str, k: int = 5, doc_ids: list[str] | None = None, history: list[dict] | None = None
+    ) -> dict:
         """Answer a question; returns what `qa ask --json` prints. history: the earlier turns, oldest first,
         each {"question": ..., "answer": ...} (an earlier /ask result will do): a follow-up is asked standalone."""
         return self.lib.ask(question, k=_within(k, 1, 50, "k"), doc_ids=doc_ids or None, history=history).to_dict()

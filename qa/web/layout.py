@@ -30,15 +30,22 @@ CHIPS_AND_COPY = static("chips.js") + "\n" + static("copy.js")  # an answer's ch
 def build(lib: Library, fetch_urls: bool = True, access: Access | None = None) -> gr.Blocks:
     """The page over one Library (shared by every visitor; it has its own locks)."""
     page = Page(lib, fetch_urls, access)
-    with gr.Blocks(title="qa: cited answers from news articles", analytics_enabled=False,
-                   delete_cache=(3600, 86400)) as demo:
+    with gr.Blocks(
+        title="qa: cited answers from news articles", analytics_enabled=False, delete_cache=(3600, 86400)
+    ) as demo:
         _api(page)  # first, so the endpoints get their plain names
         with gr.Row(elem_id="header"):
-            gr.HTML('<h1>qa</h1><span class="tagline">Answers from your news articles; every claim cites its sentences.</span>')
+            gr.HTML(
+                '<h1>qa</h1><span class="tagline">Answers from your news articles; every claim cites its sentences.</span>'
+            )
             gr.HTML(f'<span class="mode">mode: {esc(mode_label(page.settings))}</span>', elem_id="mode")
         with gr.Column(visible=False, elem_id="welcome") as welcome:
-            gr.HTML("<p>The library is empty. Try it with the example article, or add your own under <b>Library</b>.</p>")
-            example = gr.Button("Add the example article (Palmyra, 12 sentences)", variant="primary", elem_id="add-example")
+            gr.HTML(
+                "<p>The library is empty. Try it with the example article, or add your own under <b>Library</b>.</p>"
+            )
+            example = gr.Button(
+                "Add the example article (Palmyra, 12 sentences)", variant="primary", elem_id="add-example"
+            )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3), gr.Tabs():
                 ask, summary, library = _ask_tab(page), _summarize_tab(), _library_tab()
@@ -56,11 +63,21 @@ def build(lib: Library, fetch_urls: bool = True, access: Access | None = None) -
 
 def _ask_tab(page: Page) -> SimpleNamespace:
     with gr.Tab("Ask", id="ask-tab"):
-        transcript = gr.HTML(transcript_html([], page.settings), elem_id="transcript", js_on_load=CHIPS_AND_COPY,
-                             max_height=560, autoscroll=True)
+        transcript = gr.HTML(
+            transcript_html([], page.settings),
+            elem_id="transcript",
+            js_on_load=CHIPS_AND_COPY,
+            max_height=560,
+            autoscroll=True,
+        )
         with gr.Row():
-            question = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How many ISIS fighters died?",
-                                  max_length=1000, scale=5, elem_id="question")
+            question = gr.Textbox(
+                show_label=False,
+                placeholder="Ask a question, e.g. How many ISIS fighters died?",
+                max_length=1000,
+                scale=5,
+                elem_id="question",
+            )
             ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         with gr.Row():
             docs = gr.Dropdown(label="Only these articles (optional)", multiselect=True, scale=5)
@@ -72,8 +89,13 @@ def _ask_tab(page: Page) -> SimpleNamespace:
 def _ask_events(page: Page, c: SimpleNamespace, article) -> None:
     """With a chat model the answer streams (a generator handler); extractive answers come whole."""
     handler = page.ask_stream if page.settings.use_llm() else page.ask
-    gr.on([c.ask.click, c.question.submit], handler, [c.question, c.history, c.docs],
-          [c.transcript, c.history, article, c.question], **UI)
+    gr.on(
+        [c.ask.click, c.question.submit],
+        handler,
+        [c.question, c.history, c.docs],
+        [c.transcript, c.history, article, c.question],
+        **UI,
+    )
     c.clear.click(lambda: (transcript_html([], page.settings), []), outputs=[c.transcript, c.history], **UI)
     c.transcript.cite(page.show_citation, outputs=article, show_progress="hidden", **UI)
 
@@ -96,8 +118,13 @@ def _summarize_events(page: Page, c: SimpleNamespace, article) -> None:
 def _library_tab() -> SimpleNamespace:
     with gr.Tab("Library", id="library-tab"):
         with gr.Column(elem_id="writes") as writes:  # hidden from visitors who may not add (read-only pages)
-            upload = gr.File(label=f"Upload articles ({' '.join(FILE_TYPES)})", file_count="multiple",
-                             file_types=FILE_TYPES, type="filepath", elem_id="upload")
+            upload = gr.File(
+                label=f"Upload articles ({' '.join(FILE_TYPES)})",
+                file_count="multiple",
+                file_types=FILE_TYPES,
+                type="filepath",
+                elem_id="upload",
+            )
             with gr.Accordion("Paste text", open=False):
                 title = gr.Textbox(label="Title (optional)", max_length=300)
                 text = gr.Textbox(label="Article text", lines=8, max_length=2_000_000)
@@ -106,14 +133,31 @@ def _library_tab() -> SimpleNamespace:
                 urls = gr.Textbox(label="http(s) URLs, one per line", lines=2)
                 add_urls = gr.Button("Fetch and add")
         status = gr.HTML(elem_id="ingest-status")
-        table = gr.Dataframe(headers=TABLE_HEADERS, datatype=["str", "str", "str", "number", "str"],
-                             interactive=False, wrap=True, elem_id="documents")
+        table = gr.Dataframe(
+            headers=TABLE_HEADERS,
+            datatype=["str", "str", "str", "number", "str"],
+            interactive=False,
+            wrap=True,
+            elem_id="documents",
+        )
         with gr.Row():
             pick = gr.Dropdown(label="Article", scale=4, elem_id="pick")
             show = gr.Button("Show", scale=1)
             delete = gr.Button("Delete", variant="stop", scale=1, elem_id="delete")
-    return SimpleNamespace(writes=writes, upload=upload, title=title, text=text, add_text=add_text, urls=urls,
-                           add_urls=add_urls, status=status, table=table, pick=pick, show=show, delete=delete)
+    return SimpleNamespace(
+        writes=writes,
+        upload=upload,
+        title=title,
+        text=text,
+        add_text=add_text,
+        urls=urls,
+        add_urls=add_urls,
+        status=status,
+        table=table,
+        pick=pick,
+        show=show,
+        delete=delete,
+    )
 
 
 def _library_events(page: Page, c: SimpleNamespace, changed: list, article) -> None:

@@ -11,7 +11,9 @@ from qa.config import Settings
 from qa.types import IngestReport
 
 SUPPORT = ("supported", "partial", "unsupported")
-EMPTY_VIEW = '<div class="placeholder">Click a citation like <span class="chip">[1]</span> to read it in its article.</div>'
+EMPTY_VIEW = (
+    '<div class="placeholder">Click a citation like <span class="chip">[1]</span> to read it in its article.</div>'
+)
 UNFINISHED_KEY = re.compile(r"\[[\sS\d,;]*$", re.I)  # "[S1, S" at the end of a reply still being written
 
 
@@ -29,13 +31,18 @@ def mode_label(settings: Settings, result: dict | None = None) -> str:
 
 def chip_html(c: dict) -> str:
     """A citation marker; the page's script sends its document and offsets when it is clicked."""
-    return (f'<button type="button" class="chip" data-doc="{esc(c["doc_id"])}" data-start="{int(c["start"])}" '
-            f'data-end="{int(c["end"])}" title="{esc(c["title"])}">[{int(c["marker"])}]</button>')
+    return (
+        f'<button type="button" class="chip" data-doc="{esc(c["doc_id"])}" data-start="{int(c["start"])}" '
+        f'data-end="{int(c["end"])}" title="{esc(c["title"])}">[{int(c["marker"])}]</button>'
+    )
 
 
 def sources_html(heading: str, citations: list[dict]) -> str:
-    items = "".join(f'<li>{chip_html(c)} <span class="quote">{esc(c["text"])}</span>'
-                    f' <span class="meta">— {esc(c["title"])}</span></li>' for c in citations)
+    items = "".join(
+        f'<li>{chip_html(c)} <span class="quote">{esc(c["text"])}</span>'
+        f' <span class="meta">— {esc(c["title"])}</span></li>'
+        for c in citations
+    )
     return f'<div class="sources"><div class="heading">{esc(heading)}</div><ul>{items}</ul></div>' if items else ""
 
 
@@ -50,9 +57,11 @@ def badge_html(support: str, probability: float | None = None) -> str:
 
 
 def _badge_help(support: str) -> str:
-    return {"supported": "the cited sentence answers the question",
-            "partial": "the cited sentence may answer the question: read it",
-            "unsupported": "the cited sentences do not support this"}[support]
+    return {
+        "supported": "the cited sentence answers the question",
+        "partial": "the cited sentence may answer the question: read it",
+        "unsupported": "the cited sentences do not support this",
+    }[support]
 
 
 def claim_html(claim: dict, by_marker: dict[int, dict]) -> str:
@@ -68,16 +77,19 @@ def answer_html(a: dict, label: str) -> str:
     if a["abstained"]:
         best = a.get("probability")
         odds = f' <span class="odds">(best candidate: p {best:.2f})</span>' if best is not None else ""
-        body = (f'<p class="abstain">{esc(a["answer"])}{odds}</p>'
-                + sources_html("Nearest sentences (none answers the question):", a["candidates"]))
+        body = f'<p class="abstain">{esc(a["answer"])}{odds}</p>' + sources_html(
+            "Nearest sentences (none answers the question):", a["candidates"]
+        )
     else:
         by_marker = {c["marker"]: c for c in a["citations"]}
         body = "".join(claim_html(c, by_marker) for c in a["claims"]) + sources_html("Sources", a["citations"])
     note = f'<p class="note">{esc(a["note"])}</p>' if a.get("note") else ""
     asked = f'<div class="asked-as">asked as: {esc(a["asked_as"])}</div>' if a.get("asked_as") else ""
-    return (f'<div class="turn"><div class="question">{esc(a["question"])}</div>{asked}'
-            f'<div class="answer"><span class="mode-tag">{esc(label)}</span>{copy_html(a.get("markdown", ""))}'
-            f'{note}{body}</div></div>')
+    return (
+        f'<div class="turn"><div class="question">{esc(a["question"])}</div>{asked}'
+        f'<div class="answer"><span class="mode-tag">{esc(label)}</span>{copy_html(a.get("markdown", ""))}'
+        f"{note}{body}</div></div>"
+    )
 
 
 def copy_html(markdown: str) -> str:
@@ -85,14 +97,18 @@ def copy_html(markdown: str) -> str:
     its data-copy attribute; static/copy.js puts it on the clipboard."""
     if not markdown:
         return ""
-    return (f'<button type="button" class="copy" data-copy="{esc(markdown)}" '
-            'title="Copy as Markdown, with its numbered sources">Copy</button>')
+    return (
+        f'<button type="button" class="copy" data-copy="{esc(markdown)}" '
+        'title="Copy as Markdown, with its numbered sources">Copy</button>'
+    )
 
 
 def error_turn_html(turn: dict) -> str:
     """A question the page could not answer: the question, then the one-line message that says what to do."""
-    return (f'<div class="turn error"><div class="question">{esc(turn["question"])}</div>'
-            f'<div class="answer">{message_html(turn["error"])}</div></div>')
+    return (
+        f'<div class="turn error"><div class="question">{esc(turn["question"])}</div>'
+        f'<div class="answer">{message_html(turn["error"])}</div></div>'
+    )
 
 
 def message_html(text: str) -> str:
@@ -113,8 +129,10 @@ def draft_html(question: str, written: str, cited: dict[str, dict], label: str) 
     parts.append(esc(written[at:]))
     body = f'<p class="claim streaming">{"".join(parts)}<span class="cursor">▍</span></p>'
     body += sources_html("Cited so far (checking when the answer is complete)", list(cited.values()))
-    return (f'<div class="turn draft"><div class="question">{esc(question)}</div>'
-            f'<div class="answer"><span class="mode-tag">{esc(label)} · writing…</span>{body}</div></div>')
+    return (
+        f'<div class="turn draft"><div class="question">{esc(question)}</div>'
+        f'<div class="answer"><span class="mode-tag">{esc(label)} · writing…</span>{body}</div></div>'
+    )
 
 
 def transcript_html(history: list[dict], settings: Settings, draft: str = "") -> str:
@@ -131,8 +149,10 @@ def summary_html(s: dict, settings: Settings, markdown: str = "") -> str:
     body = "".join(claim_html(x, by_marker) for x in s["sentences"])
     if s["mode"] == "llm":  # extractive sentences are their own sources: listing them again adds nothing
         body += sources_html("Sources", s["citations"])
-    return (f'<div class="turn summary"><div class="answer"><span class="mode-tag">{esc(mode_label(settings, s))}</span>'
-            f'{copy_html(markdown)}{body}</div></div>')
+    return (
+        f'<div class="turn summary"><div class="answer"><span class="mode-tag">{esc(mode_label(settings, s))}</span>'
+        f"{copy_html(markdown)}{body}</div></div>"
+    )
 
 
 def highlight(text: str, spans: list[tuple[int, int]], focus: tuple[int, int] | None = None) -> str:
@@ -154,8 +174,10 @@ def article_html(info, text: str, spans: list[tuple[int, int]] = (), focus: tupl
     if info.url.startswith(("http://", "https://")):  # never a javascript: link from a record
         title = f'<a href="{esc(info.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
     meta = " · ".join(esc(x) for x in (info.source, info.published_at[:10], info.doc_id) if x)
-    return (f'<div class="article"><div class="article-head"><h3>{title}</h3><div class="meta">{meta}</div></div>'
-            f'<div class="article-text">{highlight(text, list(spans), focus)}</div></div>')
+    return (
+        f'<div class="article"><div class="article-head"><h3>{title}</h3><div class="meta">{meta}</div></div>'
+        f'<div class="article-text">{highlight(text, list(spans), focus)}</div></div>'
+    )
 
 
 def report_html(report: IngestReport) -> str:

@@ -22,8 +22,13 @@ def fetches_urls(host: str, setting: str) -> bool:
     return setting == "on" or (setting == "auto" and is_loopback(host))
 
 
-def serve(host: str | None = None, port: int | None = None, data_dir: str | Path | None = None, block: bool = True,
-          settings: Settings | None = None) -> gr.Blocks:
+def serve(
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: str | Path | None = None,
+    block: bool = True,
+    settings: Settings | None = None,
+) -> gr.Blocks:
     """Start the page; requests are queued, two run at once. host and port: the arguments, else
     GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, else 127.0.0.1:7860 (loopback unless told otherwise)."""
     settings = settings or Settings()
@@ -33,11 +38,23 @@ def serve(host: str | None = None, port: int | None = None, data_dir: str | Path
     _warn(host, access, lib)
     demo = build(lib, fetch_urls=fetches_urls(host, settings.page_urls), access=access)
     demo.queue(default_concurrency_limit=2, max_size=100)
-    demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, mcp_server=False, pwa=False,
-                enable_monitoring=False, run_history=False, max_file_size=settings.max_file_bytes,
-                footer_links=["api"], css=static("page.css"), prevent_thread_lock=not block,
-                auth=access.login if access.users else None, auth_message="Log in to ask the articles.",
-                root_path=settings.root_path or None)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        run_history=False,
+        max_file_size=settings.max_file_bytes,
+        footer_links=["api"],
+        css=static("page.css"),
+        prevent_thread_lock=not block,
+        auth=access.login if access.users else None,
+        auth_message="Log in to ask the articles.",
+        root_path=settings.root_path or None,
+    )
     return demo
 
 
@@ -45,10 +62,18 @@ def _warn(host: str, access: Access, lib: Library) -> None:
     """What a person starting the page should know: it is open to a network with no login and no read-only
     mode, or its library has problems (`qa check`)."""
     if not is_loopback(host) and access.users is None and not access.readonly:
-        print(f"Warning: the page listens on {host} with no login and no read-only mode: anyone who can reach it can "
-              "add and delete articles. Set QA_PAGE_AUTH (qa page-user) and/or QA_PAGE_READONLY=true "
-              "(docs/deploy.md).", file=sys.stderr, flush=True)
+        print(
+            f"Warning: the page listens on {host} with no login and no read-only mode: anyone who can reach it can "
+            "add and delete articles. Set QA_PAGE_AUTH (qa page-user) and/or QA_PAGE_READONLY=true "
+            "(docs/deploy.md).",
+            file=sys.stderr,
+            flush=True,
+        )
     report = lib.check(full=False)
     if not report.ok:
-        print(f"Warning: the library has {len(report.problems)} problem(s); run `qa check` to see them and "
-              "`qa check --repair` to fix them.", file=sys.stderr, flush=True)
+        print(
+            f"Warning: the library has {len(report.problems)} problem(s); run `qa check` to see them and "
+            "`qa check --repair` to fix them.",
+            file=sys.stderr,
+            flush=True,
+        )
