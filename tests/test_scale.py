@@ -125,16 +125,27 @@ def _consistency(lib: Library) -> tuple[int, int]:
     return len(docs), sum(1 for m in sentences if m["doc_id"] not in present)
 
 
+def _documents_written(db) -> int:
+    """Document records in Chroma's SQLite file, read-only while another process writes (only a document record
+    has a `chars` field); 0 before the file or its tables exist."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as c:
+            return c.execute("SELECT COUNT(*) FROM embedding_metadata WHERE key = 'chars'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def test_sigkill_mid_ingestion_loses_nothing_and_resumes(tmp_path):
     _articles(tmp_path / "in", 1000)
     env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "qa.cli", "ingest", str(tmp_path / "in")]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    chroma = tmp_path / "data" / "chroma"
-    deadline = time.time() + 120
-    while time.time() < deadline and _size(chroma) < 2_000_000:
-        time.sleep(0.2)
-    time.sleep(1.0)
+    chroma = tmp_path / "data" / "chroma" / "chroma.sqlite3"
+    deadline = time.time() + 180
+    while time.time() < deadline and _documents_written(chroma) == 0:  # the first batch's records, then the kill
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     lib = Library(tmp_path / "data")
