@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,6 +101,19 @@ def palmyra(tmp_path_factory):
     report = lib.ingest([REFERENCE])
     assert len(report.added) == 1, report
     return lib
+
+
+# Debian's chromium for the page's browser tests, started as this machine's closed network needs
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def qa_env(**extra) -> dict:

@@ -5,13 +5,23 @@ with chips as citations arrive, then shows the checked answer; the key appears n
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, ROOT, app_server, claims_json, get, key_of
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIGHTERS_Q,
+    FIGHTERS_SENTENCE,
+    REFERENCE,
+    ROOT,
+    app_server,
+    claims_json,
+    get,
+    key_of,
+)
 from fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
@@ -21,18 +31,6 @@ CLAIM = "400 ISIS fighters died in the battle for Palmyra."
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 PAUSE = 0.25  # s between two streamed pieces: long enough for the page to show each one
 WAIT = 60_000  # ms
-CHROMIUM = (
-    shutil.which("chromium") or "/usr/bin/chromium"
-)  # as tests/test_browser.py (which skips its module without it)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class Quiet(FakeOpenAI):
@@ -154,7 +152,7 @@ def test_page_streams_the_answer_then_shows_it_checked(client, server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         page.goto(server[0])
         expect(page.locator("#mode")).to_contain_text("mode: llm: test-model", timeout=WAIT)

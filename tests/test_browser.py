@@ -7,25 +7,14 @@ picture of the page answering is written by this test when asked:
 
 import io
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, UNESCO_Q, app_server
+from conftest import CHROMIUM, CHROMIUM_ARGS, FIGHTERS_Q, FIGHTERS_SENTENCE, REFERENCE, UNESCO_Q, app_server
 
 pytestmark = pytest.mark.e2e  # the real model, Chroma, page or browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT = 60_000  # ms: generous, two cores run the server, the browser and another test worker
 
 HOSTILE_HTML = """<html><head><title>&lt;img src=x onerror=alert(3)&gt; Harbour council letters</title>
@@ -51,7 +40,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
