@@ -30,12 +30,6 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--out", type=Path, help="where the page goes (default: the results file; quick: a temp folder)")
     sub.choices["quality"].add_argument("--json", type=Path, help="also write the full report as JSON here")
     sub.choices["quality"].add_argument(
-        "--reader",
-        choices=("classic", "parsed"),
-        default="classic",
-        help="the extractive reader measured (default: classic, the library's default)",
-    )
-    sub.choices["quality"].add_argument(
         "--model",
         action="store_true",
         help="the model path (QA_MODE=llm) instead: "
@@ -71,9 +65,8 @@ def quality(args, command: str, parser) -> None:
     from bench import quality as q
     from bench import quality_report
 
-    default = QUALITY_OUT if args.reader == "classic" else QUALITY_OUT.with_name(f"RESULTS-{args.reader}.md")
-    out = _out(args, default, "quality", parser)
-    report = q.run(args.data, quick=args.quick, log=_log, command=command, reader=args.reader)
+    out = _out(args, QUALITY_OUT, "quality", parser)
+    report = q.run(args.data, quick=args.quick, log=_log, command=command)
     quality_report.write(report, out, args.json)
     page = quality_report.markdown(report)
     print(page[page.index("| benchmark") : page.index("\n\n", page.index("| benchmark"))])

@@ -95,7 +95,7 @@ def _question(q: str) -> str:
 # -- the benchmarks --------------------------------------------------------------------------------
 
 
-def bench_rgb(rows: list[dict], cache: VectorCache, reader: str = "classic") -> dict:
+def bench_rgb(rows: list[dict], cache: VectorCache) -> dict:
     corpus = _Corpus(rgb_articles(rows), cache)
     k = max(answer.POOL, 10)
     ours, base, abstained, reachable = [], [], [], []
@@ -104,7 +104,7 @@ def bench_rgb(rows: list[dict], cache: VectorCache, reader: str = "classic") -> 
         for r in rows:
             q = _question(r["query"])
             hits = corpus.search(q, k)
-            a = answer.extractive(q, hits, 5, reader)
+            a = answer.extractive(q, hits, 5)
             reachable.append(any(contains_gold(h.sentence.text, r["answer"]) for h in hits[: answer.POOL]))
             ours.append(not a.abstained and contains_gold(a.answer, r["answer"]))
             abstained.append(a.abstained)
@@ -120,7 +120,7 @@ def bench_rgb(rows: list[dict], cache: VectorCache, reader: str = "classic") -> 
     }
 
 
-def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus, reader: str) -> list[dict]:
+def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus) -> list[dict]:
     """Per question: our hits and answer, the embedding-only ranking, the gold facts."""
     k = max(answer.POOL, 10)
     out = []
@@ -128,7 +128,7 @@ def _multihop_runs(queries: list[dict], truth: dict, corpus: _Corpus, reader: st
     for q in queries:
         text = _question(q["question"])
         hits = corpus.search(text, k)
-        a = answer.extractive(text, hits, 5, reader)
+        a = answer.extractive(text, hits, 5)
         out.append(
             {
                 "q": q,
@@ -187,7 +187,7 @@ def _multihop_scores(runs: list[dict], abstain_below: float) -> dict:
     }
 
 
-def bench_multihop(data: Path, cache: VectorCache, quick: bool, log: Log, reader: str = "classic") -> dict[str, dict]:
+def bench_multihop(data: Path, cache: VectorCache, quick: bool, log: Log) -> dict[str, dict]:
     queries, truth = multihop(data)
     per_split = {s: multihop_split(queries, s) for s in SPLITS}
     if quick:
@@ -197,7 +197,7 @@ def bench_multihop(data: Path, cache: VectorCache, quick: bool, log: Log, reader
         entries = list(truth.values())  # the same 326 articles for both splits
     corpus = _Corpus(multihop_articles(entries), cache)
     try:
-        runs = {s: _multihop_runs(qs, truth, corpus, reader) for s, qs in per_split.items()}
+        runs = {s: _multihop_runs(qs, truth, corpus) for s, qs in per_split.items()}
     finally:
         corpus.close()
     dev = runs["dev"]
@@ -348,7 +348,6 @@ def run(
     quick: bool = False,
     log: Log = lambda m: None,
     command: str = "python -m bench quality",
-    reader: str = "classic",
 ) -> dict:
     """Every benchmark on both splits; the report as a dict (see `markdown` for the page)."""
     from qa import embeddings
@@ -368,9 +367,9 @@ def run(
     rgb_ids = {s: list(RGB_IDS[s])[:4] if quick else RGB_IDS[s] for s in SPLITS}
     from bench import squad  # it builds its library with this module's _Corpus
 
-    timed("rgb", lambda: {s: bench_rgb(rgb_rows(data, rgb_ids[s]), cache, reader) for s in SPLITS})
-    timed("multihop", lambda: bench_multihop(data, cache, quick, log, reader))
-    timed("squad", lambda: squad.bench_squad(data, cache, log, reader, quick))
+    timed("rgb", lambda: {s: bench_rgb(rgb_rows(data, rgb_ids[s]), cache) for s in SPLITS})
+    timed("multihop", lambda: bench_multihop(data, cache, quick, log))
+    timed("squad", lambda: squad.bench_squad(data, cache, log, quick))
     wice_sample = (lambda rows: sorted(rows, key=lambda r: len(r["evidence"]))[:8]) if quick else (lambda rows: rows)
     timed("wice", lambda: {s: wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
     timed("summedits", lambda: bench_summedits(data, cache, quick))
@@ -381,7 +380,6 @@ def run(
     ]
     return {
         "mode": "extractive",
-        "reader": reader,
         "quick": quick,
         "command": command,
         "commit": report.commit(),

@@ -70,7 +70,7 @@ def markdown(report: dict) -> str:
         "dev/test splits). Every constant and threshold is tuned on dev only; test is reported, never tuned on.",
         "",
         f"- command: `{report['command']}`",
-        f"- mode: {report['mode']}, the {report.get('reader', 'classic')} reader (embedding {report['embedding']}, no language model)",
+        f"- mode: {report['mode']}, the reader of qa/reader.py (embedding {report['embedding']}, no language model)",
         f"- commit: {report['commit']}",
         f"- date: {report['date']}",
         f"- machine: {report['machine']}",

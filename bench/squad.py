@@ -82,9 +82,7 @@ def score(questions: list[dict], answers: list) -> dict:
     }
 
 
-def bench_squad(
-    data: Path, cache: vectors.VectorCache, log=print, reader: str = "parsed", quick: bool = False
-) -> dict[str, dict]:
+def bench_squad(data: Path, cache: vectors.VectorCache, log=print, quick: bool = False) -> dict[str, dict]:
     """Both splits' scores; quick: the first 30 questions of each split (a smoke test)."""
     articles = squad_data(data)
     corpus = quality._Corpus(squad_articles(articles), cache)
@@ -95,9 +93,7 @@ def bench_squad(
             qs = squad_questions(articles, split)[: 30 if quick else None]
             cache.embed([q["question"] for q in qs])
             t = time.perf_counter()
-            answers = [
-                answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5, reader) for q in qs
-            ]
+            answers = [answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5) for q in qs]
             seconds = round(time.perf_counter() - t, 1)
             top = [_top_sentence(corpus, q["question"]) for q in qs]
             out[split] = {
@@ -146,7 +142,7 @@ def latency(data: Path, cache: vectors.VectorCache, n: int) -> dict:
             t = time.perf_counter()
             hits = corpus.search(q, answer.POOL)
             t1 = time.perf_counter()
-            answer.extractive(q, hits, 5, "parsed")
+            answer.extractive(q, hits, 5)
             total.append(time.perf_counter() - t)
             read.append(time.perf_counter() - t1)
     finally:
@@ -163,7 +159,7 @@ def latency(data: Path, cache: vectors.VectorCache, n: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """`python -m bench.squad --latency N [--reader parsed]`: warm answer latency on the SQuAD library. The SQuAD
+    """`python -m bench.squad --latency N`: warm answer latency on the SQuAD library. The SQuAD
     scores themselves are in `python -m bench quality`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)

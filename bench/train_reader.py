@@ -29,7 +29,7 @@ L2 = 1.0  # ridge penalty on the standardised coefficients (the span model)
 TREES = 100  # boosting rounds of the sentence model
 FOLDS = 2  # thresholds are picked on out-of-fold probabilities: a model is over-confident on its own rows
 NAME_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # shares of the question's names tried as the evidence's minimum
-SIMILARITY_GRID = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)  # least best cosines tried
+MATCH_GRID = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # least pool matches (reader_model.pool_match) tried
 MIN_SHOWN = 20  # dev answers at least, for a precision to choose the supported threshold by
 MAX_FALSE = 0.08  # the abstention threshold keeps false abstention at most this on every dev set
 MIN_PRECISION = 0.92  # "supported" from the lowest probability whose answers are this precise on dev
@@ -234,7 +234,7 @@ class Outcome:
     span_p: float  # its best span's probability (0 without one)
     span_ok: bool | None  # that span holds the answer (None: no gold text to tell)
     names: float  # the pool's share of what the question names
-    top_similarity: float  # the pool's best cosine
+    match: float  # reader_model.pool_match
 
 
 def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
@@ -247,9 +247,17 @@ def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
         if c.span is not None and i.span_ok is not None:
             span_ok = i.span_ok[b][c.spans.index(c.span)]
         names = c.features[SENTENCE_FEATURES.index("pool_names")]
-        top = c.features[SENTENCE_FEATURES.index("top_similarity")]
         out.append(
-            Outcome(i.dataset, i.answerable, c.p, i.sentence_ok[b], c.span.p if c.span else 0.0, span_ok, names, top)
+            Outcome(
+                i.dataset,
+                i.answerable,
+                c.p,
+                i.sentence_ok[b],
+                c.span.p if c.span else 0.0,
+                span_ok,
+                names,
+                reader_model.pool_match(i.reading),
+            )
         )
     return out
 
@@ -275,20 +283,18 @@ def pick_abstain(outs: list[Outcome]) -> float:
     return best
 
 
-def gate(outs: list[Outcome], min_names: float, min_similarity: float) -> list[Outcome]:
-    return [
-        dataclasses.replace(o, p=0.0) if o.names < min_names or o.top_similarity < min_similarity else o for o in outs
-    ]
+def gate(outs: list[Outcome], min_names: float, min_match: float) -> list[Outcome]:
+    return [dataclasses.replace(o, p=0.0) if o.names < min_names or o.match < min_match else o for o in outs]
 
 
 def pick_gates(outs: list[Outcome]) -> tuple[float, float]:
-    """The share of the question's names the evidence must hold and the least best cosine, from NAME_GRID
-    x SIMILARITY_GRID: the pair whose abstention threshold (pick_abstain) catches the most unanswerable
+    """The share of the question's names the evidence must hold and the least pool match, from NAME_GRID
+    x MATCH_GRID: the pair whose abstention threshold (pick_abstain) catches the most unanswerable
     dev questions within MAX_FALSE."""
     best, gain = (0.0, 0.0), -1.0
     sets = {o.dataset for o in outs}
     for m in NAME_GRID:
-        for sim in SIMILARITY_GRID:
+        for sim in MATCH_GRID:
             gated = gate(outs, m, sim)
             t = pick_abstain(gated)
             false = max(np.mean([o.p < t for o in gated if o.dataset == d and o.answerable]) for d in sets)
@@ -370,11 +376,11 @@ def main(argv: list[str] | None = None) -> None:
             [i for k, i in enumerate(items) if k % FOLDS == f], reader_model.Weights(span, sentence, 0, 0, 0)
         )
     span, sentence = fit(items)
-    min_names, min_similarity = pick_gates(outs)
-    outs = gate(outs, min_names, min_similarity)
+    min_names, min_match = pick_gates(outs)
+    outs = gate(outs, min_names, min_match)
     abstain = pick_abstain(outs)
     weights = reader_model.Weights(
-        span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain), min_names, min_similarity
+        span, sentence, abstain, pick_supported(outs, abstain), pick_span(outs, abstain), min_names, min_match
     )
     dev = dev_scores(outs, weights)
     doc = {
@@ -399,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
             "supported": weights.supported,
             "span_min": weights.span_min,
             "min_names": weights.min_names,
-            "min_similarity": weights.min_similarity,
+            "min_match": weights.min_match,
         },
         "threshold_rules": {
             "max_false_abstention": MAX_FALSE,

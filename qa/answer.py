@@ -1,5 +1,4 @@
-"""Question + ranked sentences -> an extractive Answer, by one of two readers: the classic one (qa/classic.py,
-the default) or the parsed reader (QA_READER=parsed). The parsed reader (qa/reader.py, qa/reader_model.py) gives
+"""Question + ranked sentences -> an extractive Answer. The reader (qa/reader.py, qa/reader_model.py) gives
 each sentence a probability that it answers; the best one is the answer, cut to its short span when the
 span is likely right, and labelled by that probability: supported, partial ("may answer"), or an
 abstention (`ABSTAIN`) that lists the nearest candidates.
@@ -7,7 +6,7 @@ abstention (`ABSTAIN`) that lists the nearest candidates.
 
 from __future__ import annotations
 
-from qa import classic, reader, reader_model
+from qa import reader, reader_model
 from qa.types import ABSTAIN, Answer, Claim, Hit, citations
 
 POOL = 20  # sentences considered for an answer
@@ -21,13 +20,9 @@ def badge(p: float, weights: reader_model.Weights) -> str | None:
     return PARTIAL if p >= weights.abstain else None
 
 
-def extractive(
-    question: str, hits: list[Hit], k: int, reader_name: str = "classic", weights: reader_model.Weights | None = None
-) -> Answer:
+def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Weights | None = None) -> Answer:
     if not hits:
         return Answer(question, ABSTAIN, True, "extractive")
-    if reader_name == "classic":
-        return classic.extractive(question, hits, k)
     weights = weights or reader_model.load()
     reading = reader_model.score(reader.read(question, hits[:POOL]), weights)
     ranked = sorted(reading.candidates, key=lambda c: -c.p)

@@ -74,12 +74,6 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(200, description="Most tiktoken (cl100k_base) tokens in one chunk.")
     chunk_overlap: int = Field(1, description="Sentences shared by neighbouring chunks.")
-    reader: Literal["classic", "parsed"] = Field(
-        "classic",
-        description="The extractive reader: classic (question patterns and word weights), or parsed "
-        "(spaCy's parse and a trained answerability model; better on the public test sets, not yet on the "
-        "reference suite). QA_READER.",
-    )
     top_k: int = Field(5, description="Candidate sentences shown with an answer.")
     max_file_bytes: int = Field(20_000_000, description="Largest file or page accepted for ingestion.")
     max_sentence_chars: int = Field(600, description="Longer 'sentences' (no punctuation) are cut at spaces.")

@@ -65,7 +65,24 @@ class MiniLM:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), 384), dtype=np.float32)
+        for idx, hidden, mask in self._runs(texts):
+            m = mask[:, :, None].astype(np.float32)
+            out[idx] = _unit((hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9))
+        return out
+
+    def word_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """Per text, one unit vector per word (the mean of its word pieces' contextual vectors, as the model
+        sees them in the text) and each word's (start, end) characters; [CLS] and [SEP] left out."""
+        out: list = [None] * len(texts)
         enc = self.tokenizer.encode_batch(texts)
+        for idx, hidden, _ in self._runs(texts, enc):
+            for row, i in enumerate(idx):
+                out[i] = _words(enc[i], hidden[row])
+        return out
+
+    def _runs(self, texts: list[str], enc: list | None = None):
+        """(indexes, hidden states (batch, width, 384), mask) per model call over the texts."""
+        enc = enc or self.tokenizer.encode_batch(texts)
         size = [len(e.ids) for e in enc]
         # similar lengths batched together (less padding, same vectors), and no batch over BATCH_TOKENS padded word
         # pieces: the activations of one call grow with batch x width (commit 45c8fc2 has the measurements)
@@ -78,21 +95,30 @@ class MiniLM:
             ):
                 end += 1
             idx = order[start:end]
-            out[idx] = self._batch([enc[i] for i in idx], size[order[end - 1]])
+            yield (idx, *self._batch([enc[i] for i in idx], size[order[end - 1]]))
             start = end
-        return out
 
-    def _batch(self, enc: list, width: int) -> np.ndarray:
+    def _batch(self, enc: list, width: int) -> tuple[np.ndarray, np.ndarray]:
         ids = np.zeros((len(enc), width), dtype=np.int64)
         mask = np.zeros((len(enc), width), dtype=np.int64)
         for row, e in enumerate(enc):
             ids[row, : len(e.ids)] = e.ids
             mask[row, : len(e.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self.session.run(None, feeds)[0]  # (batch, tokens, 384)
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        return _unit(pooled)
+        return self.session.run(None, feeds)[0], mask  # (batch, tokens, 384)
+
+
+def _words(enc, hidden: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    pieces: dict[int, list[int]] = {}
+    for i, w in enumerate(enc.word_ids):
+        if w is not None:
+            pieces.setdefault(w, []).append(i)
+    words = sorted(pieces)
+    if not words:
+        return np.zeros((0, hidden.shape[1]), dtype=np.float32), []
+    vecs = _unit(np.stack([hidden[pieces[w]].mean(0) for w in words]))
+    spans = [(enc.offsets[pieces[w][0]][0], enc.offsets[pieces[w][-1]][1]) for w in words]
+    return vecs, spans
 
 
 class SentenceTransformerEmbedder:

@@ -230,7 +230,7 @@ class Library:
 
     def _extractive(self, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         hits = self.retriever.search(question, max(k, answer.POOL), doc_ids)
-        return answer.extractive(question, hits, k, self.settings.reader)
+        return answer.extractive(question, hits, k)
 
     def _fallback(self, error: ModelError, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         if not self.settings.llm_fallback:

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from qa import align, reader_parse, reader_spans
 from qa import question as qn
-from qa import reader_parse, reader_spans
 from qa.reader_spans import Span
 from qa.text import tokenize
 from qa.types import Hit
@@ -21,11 +21,12 @@ from qa.types import Hit
 PARSED = 10  # sentences parsed per question: the pool's best by cosine and word coverage
 
 SENTENCE_FEATURES = (
-    "similarity similarity_gap top_similarity bm25 rank fused cover cover_context has_focus focus "
+    "similarity top_similarity bm25 rank fused cover cover_context has_focus focus "
     "focus_context relation relation_context names names_context pool_names typed parsed length "
-    "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams similarity_rank "
-    "bm25_rank"
+    "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank "
+    "negated negation_differs align align_min align_context align_min_context"
 ).split()
+ALIGNED = SENTENCE_FEATURES[-4:]  # from qa/align.py, for the parsed sentences (0 for the others)
 # filled in by the model: the best span's probability, and whether a typed question found no typed span
 MODEL_FEATURES = ["best_span", "typed_no_span"]
 
@@ -58,7 +59,8 @@ def bigrams(text: str) -> frozenset[tuple[str, str]]:
 
 def read(question: str, hits: list[Hit]) -> Reading:
     """Features of every hit (and of the spans of the best PARSED of them); no probabilities yet."""
-    q = qn.analyze(reader_parse.parse(question))
+    qdoc = reader_parse.parse(question)
+    q = qn.analyze(qdoc)
     words = [terms(h.sentence.text) for h in hits]
     weights = _weights(q.words, words)
     cover = [_share(weights, w) for w in words]
@@ -66,11 +68,36 @@ def read(question: str, hits: list[Hit]) -> Reading:
     parsed = set(order[:PARSED])
     docs = dict(zip(sorted(parsed), reader_parse.parse_many([hits[i].sentence.text for i in sorted(parsed)])))
     pool = _pool_stats(q, hits, weights)
+    near = sorted(parsed)
+    aligned = dict(
+        zip(near, align.alignments(question, [hits[i].sentence.text for i in near], [_context(hits[i]) for i in near]))
+    )
     out = []
     for i, h in enumerate(hits):
         spans = reader_spans.spans(q, docs[i]) if i in parsed else []
-        out.append(Candidate(h, _sentence_features(q, h, i, words[i], weights, pool, spans, i in parsed), spans))
+        own = aligned.get(i, (0.0, 0.0, 0.0, 0.0))
+        features = _sentence_features(q, h, i, words[i], weights, pool, spans, i in parsed, own[0])
+        features += _negation(qdoc, docs.get(i))
+        out.append(Candidate(h, features + list(own), spans))
     return Reading(q, out)
+
+
+def _negation(qdoc, doc) -> list[float]:
+    """Whether the question is negated, and whether the sentence says otherwise ("When did the UK not
+    subscribe?" of "the UK formally subscribed"): the commonest shape of a question the text does not answer."""
+    asked = _negated(qdoc)
+    return [float(asked), float(doc is not None and asked != _negated(doc))]
+
+
+def _negated(doc) -> bool:
+    return any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in doc)
+
+
+NEGATIONS = frozenset("not never no nor neither none nobody nothing without".split())
+
+
+def _context(h: Hit) -> str:
+    return f"{h.title}. {h.before}" if h.title else h.before
 
 
 def _weights(qwords: frozenset[str], pool: list[frozenset[str]]) -> dict[str, float]:
@@ -100,11 +127,9 @@ def _name_share(q: qn.Question, found: frozenset[str] | set[str], hosts: str = "
 def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> dict[str, float]:
     everything = set().union(*(terms(f"{h.sentence.text} {h.before} {h.title}") for h in hits)) if hits else set()
     hosts = " ".join(urlparse(h.url).netloc.casefold() for h in hits if h.url)
-    by_sim = sorted(range(len(hits)), key=lambda i: -hits[i].similarity)
     by_bm25 = sorted(range(len(hits)), key=lambda i: -hits[i].keyword)
     return {
         "top_similarity": max((h.similarity for h in hits), default=0.0),
-        "similarity_rank": {i: r for r, i in enumerate(by_sim)},
         "bm25_rank": {i: r for r, i in enumerate(by_bm25)},
         "bigrams": bigrams(q.text),
         "bm25": max((h.keyword for h in hits), default=0.0) or 1.0,
@@ -115,14 +140,17 @@ def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> d
     }
 
 
-def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[Span], parsed: bool) -> list[float]:
+def _sentence_features(
+    q, h: Hit, rank: int, words, weights, pool, spans: list[Span], parsed: bool, aligned: float
+) -> list[float]:
     context = words | terms(f"{h.before} {h.title}")
     rel = {t: 1.0 for t in q.relation}
     typed = q.answer_type != qn.OTHER
     exact = [s for s in spans if s.exact]
     f = {
-        "similarity": h.similarity,
-        "similarity_gap": h.similarity - pool["top_similarity"],
+        # the sentence's meaning match: its cosine, or its words aligned to the question's when that is more
+        # (a short question can be near 0 by cosine to the sentence that answers it: qa/align.py)
+        "similarity": max(h.similarity, aligned),
         "top_similarity": pool["top_similarity"],
         "bm25": h.keyword / pool["bm25"],
         "rank": 1.0 / (1 + rank),
@@ -148,10 +176,9 @@ def _sentence_features(q, h: Hit, rank: int, words, weights, pool, spans: list[S
         / max(weights.values(), default=1.0),
         "numbers": _name_share(_numbers(q), context),
         "bigrams": len(pool["bigrams"] & (bigrams(h.sentence.text) | bigrams(h.before))) / max(len(pool["bigrams"]), 1),
-        "similarity_rank": 1.0 / (1 + pool["similarity_rank"][rank]),
         "bm25_rank": 1.0 / (1 + pool["bm25_rank"][rank]),
     }
-    return [f[n] for n in SENTENCE_FEATURES]
+    return [f[n] for n in SENTENCE_FEATURES[: -len(ALIGNED) - 2]]
 
 
 def _numbers(q: qn.Question) -> qn.Question:

@@ -119,7 +119,7 @@ class Weights:
     supported: float  # at or above: "supported"; in between: "partial" (shown as "may answer")
     span_min: float  # the short span is the answer only at or above this P(span | sentence answers)
     min_names: float = 0.0  # the pool must hold this share of what the question names, or nothing answers
-    min_similarity: float = 0.0  # ... and its best cosine must reach this
+    min_match: float = 0.0  # ... and its best match (pool_match) must reach this
 
 
 @functools.lru_cache(maxsize=4)
@@ -138,7 +138,7 @@ def load(path: Path = WEIGHTS) -> Weights:
         t["supported"],
         t["span_min"],
         t.get("min_names", 0.0),
-        t.get("min_similarity", 0.0),
+        t.get("min_match", 0.0),
     )
 
 
@@ -160,6 +160,14 @@ def sentence_matrix(reading: Reading) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), len(SENTENCE_FEATURES) + len(MODEL_FEATURES))
 
 
+def pool_match(reading: Reading) -> float:
+    """How close the evidence comes to the question at best: the best cosine of a sentence, or of the
+    question's words aligned to a sentence's and its context's words (a short question can be near 0 by
+    cosine to the sentence that answers it, and still find every one of its words there)."""
+    top, aligned = SENTENCE_FEATURES.index("top_similarity"), SENTENCE_FEATURES.index("align_context")
+    return max((max(c.features[top], c.features[aligned]) for c in reading.candidates), default=0.0)
+
+
 def score(reading: Reading, weights: Weights) -> Reading:
     """Fill in every span's and candidate's probability, and each candidate's best span."""
     for c in reading.candidates:
@@ -168,12 +176,12 @@ def score(reading: Reading, weights: Weights) -> Reading:
             s.p = float(p)
         c.span = max(c.spans, key=lambda s: s.p, default=None)
     counts_other, names = SENTENCE_FEATURES.index("counts_other"), SENTENCE_FEATURES.index("pool_names")
-    top = SENTENCE_FEATURES.index("top_similarity")
+    match = pool_match(reading)
     for c, p in zip(reading.candidates, weights.sentence.prob(sentence_matrix(reading))):
         # its numbers count something other than what the question counts ("400 fighters" for "how many
         # soldiers"): whatever else it shares with the question, it does not say; and evidence that lacks
         # what the question names (another tournament, another company), or that is far from it, is about
         # something else
-        gated = c.features[names] < weights.min_names or c.features[top] < weights.min_similarity
+        gated = c.features[names] < weights.min_names or match < weights.min_match
         c.p = 0.0 if c.features[counts_other] or gated else float(p)
     return reading

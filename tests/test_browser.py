@@ -219,3 +219,44 @@ def test_follow_up_and_copy_with_sources(browser, tmp_path):
         assert copied.startswith("**Summary of Syrian forces retake ancient city of Palmyra from ISIS**\n\n")
         assert [ln[:3] for ln in copied.split("Sources:\n\n")[1].splitlines()] == ["1. ", "2. ", "3. ", "4. ", "5. "]
         context.close()
+
+
+THREE_OUTCOMES = {  # question -> what the reader should make of it on the reference article
+    FIGHTERS_Q: "supported",  # the sentence says it in the question's words
+    "What is Palmyra known as?": "may answer",  # "Known as ... , it was": the answer is in a sentence about "it"
+    "How many Syrian soldiers died in the battle?": "abstain",  # the 400 who died were ISIS fighters
+}
+
+
+def test_the_three_outcomes_each_with_its_probability(browser, tmp_path):
+    """The reader's three outcomes as the page shows them, each with the probability that `/ask` gives for
+    the same question: supported, may answer (read the sentence), and "The articles do not say." with the
+    nearest sentences."""
+    from gradio_client import Client
+    from playwright.sync_api import expect
+
+    from qa import reader_model
+
+    thresholds = reader_model.load()
+    with app_server(tmp_path / "data", tmp_path / "server.log") as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.locator("#add-example").click(timeout=WAIT)
+        expect(page.locator("#add-example")).to_be_hidden(timeout=WAIT)
+        client = Client(url, verbose=False)
+        for n, (question, outcome) in enumerate(THREE_OUTCOMES.items()):
+            got = client.predict(question, api_name="/ask")
+            ask(page, question)
+            turn = page.locator("#transcript .turn").nth(n)
+            if outcome == "abstain":
+                assert got["abstained"] and got["candidates"], got
+                expect(turn.locator(".abstain")).to_have_text(
+                    f"The articles do not say. (best candidate: p {got['probability']:.2f})", timeout=WAIT
+                )
+                expect(turn.locator(".sources li")).to_have_count(len(got["candidates"]))
+            else:
+                assert not got["abstained"], got
+                [claim] = got["claims"]
+                expect(turn.locator(".badge")).to_have_text(f"{outcome} · p {claim['probability']:.2f}", timeout=WAIT)
+                assert (claim["probability"] >= thresholds.supported) == (outcome == "supported")
+        page.close()

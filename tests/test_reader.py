@@ -56,7 +56,7 @@ def test_the_mayor_is_found_behind_said():
         hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
         hit("The tram line will open in 2027 and cost 40 million euros.", 4, 0.3, 0.0),
     ]
-    ans = answer.extractive("Who is the mayor?", hits, 5, "parsed")
+    ans = answer.extractive("Who is the mayor?", hits, 5)
     assert not ans.abstained, ans
     assert "Jane Ortiz" in ans.answer
     assert ans.citations[0].sentence_id == "doc:3"
@@ -68,7 +68,7 @@ def test_soldiers_are_not_answered_by_fighters():
         hit("400 ISIS fighters died in the battle for the city, a monitoring group said.", 5, 0.62, 6.0),
         hit("Government forces retook the city on Sunday after a three-week campaign.", 2, 0.45, 2.0),
     ]
-    ans = answer.extractive("How many soldiers died in the battle?", hits, 5, "parsed")
+    ans = answer.extractive("How many soldiers died in the battle?", hits, 5)
     assert ans.abstained and ans.answer == ABSTAIN
     assert [c.sentence_id for c in ans.candidates] and ans.probability is not None
 
@@ -86,9 +86,7 @@ def test_the_badge_follows_the_probability():
         (p - 0.01, p + 0.01, answer.PARTIAL),
         (p + 0.01, p + 0.02, None),
     ]:
-        ans = answer.extractive(
-            question, hits, 5, "parsed", dataclasses.replace(w, abstain=abstain, supported=supported)
-        )
+        ans = answer.extractive(question, hits, 5, dataclasses.replace(w, abstain=abstain, supported=supported))
         assert ans.probability == round(p, 3)
         if outcome is None:
             assert ans.abstained and ans.candidates and not ans.claims
@@ -110,45 +108,27 @@ def test_context_sentence_is_read():
 # -- the reference article, end to end ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def parsed(palmyra):
-    """The reference library read by the parsed reader (QA_READER=parsed)."""
-    from qa.library import Library
-
-    return Library(settings=palmyra.settings.model_copy(update={"reader": "parsed"}))
-
-
 @pytest.mark.parametrize(
     "question, expected",
     [
         ("What is Palmyra known as?", "Venice of the Sands"),
-        pytest.param(
-            "Which news agency did the antiquities chief speak to?",
-            "Reuters",
-            # the best cosine in the article is 0.34, under the dev-chosen least cosine (qa/data/reader.json)
-            marks=pytest.mark.xfail(strict=True, reason="known miss: abstains below min_similarity"),
-        ),
+        ("Which news agency did the antiquities chief speak to?", "Reuters"),
         (
             "How big was the ISIS defeat, according to the Observatory director?",
             "the biggest single defeat for the group since it declared a caliphate",
         ),
     ],
 )
-def test_reference_answers(parsed, question, expected):
-    ans = parsed.ask(question)
+def test_reference_answers(palmyra, question, expected):
+    ans = palmyra.ask(question)
     assert not ans.abstained and expected in ans.answer, ans.answer
 
 
-def test_reference_soldiers_abstain_with_candidates(parsed):
-    ans = parsed.ask("How many Syrian soldiers died in the battle?")
+def test_reference_soldiers_abstain_with_candidates(palmyra):
+    ans = palmyra.ask("How many Syrian soldiers died in the battle?")
     assert ans.abstained and ans.answer == ABSTAIN and ans.candidates
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known misses: 'Who is the director of the Observatory?' abstains (cosine 0.01 to its sentence) and "
-    "'What status does UNESCO give Palmyra?' cites the world-heritage-site sentence",
-)
 def test_reference_eval_suite_passes():
     run = subprocess.run(
         [sys.executable, "-m", "qa.cli", "eval", "evals/"],
@@ -156,6 +136,6 @@ def test_reference_eval_suite_passes():
         capture_output=True,
         text=True,
         timeout=600,
-        env=qa_env(QA_READER="parsed"),
+        env=qa_env(),
     )
     assert run.returncode == 0, run.stdout + run.stderr
