@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from qa import align, reader_parse, reader_spans
+from qa import align, reader_parse, reader_spans, structure
 from qa import question as qn
 from qa.reader_spans import Span
 from qa.text import tokenize
@@ -24,7 +24,7 @@ SENTENCE_FEATURES = (
     "similarity top_similarity bm25 rank fused cover cover_context has_focus focus "
     "focus_context relation relation_context names names_context pool_names typed parsed length "
     "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank "
-    "negated negation_differs align align_min align_context align_min_context"
+    "negated negation_differs doer_agrees doer_swapped align align_min align_context align_min_context"
 ).split()
 ALIGNED = SENTENCE_FEATURES[-4:]  # from qa/align.py, for the parsed sentences (0 for the others)
 # filled in by the model: the best span's probability, and whether a typed question found no typed span
@@ -61,6 +61,7 @@ def read(question: str, hits: list[Hit]) -> Reading:
     """Features of every hit (and of the spans of the best PARSED of them); no probabilities yet."""
     qdoc = reader_parse.parse(question)
     q = qn.analyze(qdoc)
+    doers = set().union(*(e.doers for e in structure.events(qdoc))) - WH_WORDS
     words = [terms(h.sentence.text) for h in hits]
     weights = _weights(q.words, words)
     cover = [_share(weights, w) for w in words]
@@ -77,7 +78,7 @@ def read(question: str, hits: list[Hit]) -> Reading:
         spans = reader_spans.spans(q, docs[i]) if i in parsed else []
         own = aligned.get(i, (0.0, 0.0, 0.0, 0.0))
         features = _sentence_features(q, h, i, words[i], weights, pool, spans, i in parsed, own[0])
-        features += _negation(qdoc, docs.get(i))
+        features += _negation(qdoc, docs.get(i)) + _roles(doers, docs.get(i))
         out.append(Candidate(h, features + list(own), spans))
     return Reading(q, out)
 
@@ -89,15 +90,40 @@ def _negation(qdoc, doc) -> list[float]:
     return [float(asked), float(doc is not None and asked != _negated(doc))]
 
 
+def _roles(doers: set[str], doc) -> list[float]:
+    """Whether the question's doer ("What status does UNESCO give") does something in the sentence too
+    ("... designated a site ... by UNESCO"), and whether it is only done to there (roles swapped: "Who
+    defeated ISIS?" of "ISIS defeated the army"); 0.5 and 0 when the question names no doer."""
+    if not doers or doc is None:
+        return [0.5, 0.0]
+    events = structure.events(doc)
+    does = bool(doers & set().union(*(e.doers for e in events)))
+    done_to = bool(doers & set().union(*(e.done_to for e in events)))
+    return [float(does), float(done_to and not does)]
+
+
 def _negated(doc) -> bool:
     return any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in doc)
 
 
+WH_WORDS = frozenset("what which who whom whose".split())
 NEGATIONS = frozenset("not never no nor neither none nobody nothing without".split())
 
 
 def _context(h: Hit) -> str:
+    """What a sentence's "it", "he" or "this" may stand for: the sentence before it and the article's title;
+    nothing for a sentence that does not point back (a caption's "a UNESCO world heritage site" is about
+    its citadel, not about the city the title names)."""
+    if not refers_back(h.sentence.text):
+        return ""
     return f"{h.title}. {h.before}" if h.title else h.before
+
+
+BACK = frozenset("it its he him his she her they them their this that these those there".split())
+
+
+def refers_back(text: str) -> bool:
+    return any(w.strip(".,;:!?\"'()").casefold() in BACK for w in text.split())
 
 
 def _weights(qwords: frozenset[str], pool: list[frozenset[str]]) -> dict[str, float]:
@@ -143,7 +169,7 @@ def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> d
 def _sentence_features(
     q, h: Hit, rank: int, words, weights, pool, spans: list[Span], parsed: bool, aligned: float
 ) -> list[float]:
-    context = words | terms(f"{h.before} {h.title}")
+    context = words | terms(_context(h))
     rel = {t: 1.0 for t in q.relation}
     typed = q.answer_type != qn.OTHER
     exact = [s for s in spans if s.exact]
@@ -178,7 +204,7 @@ def _sentence_features(
         "bigrams": len(pool["bigrams"] & (bigrams(h.sentence.text) | bigrams(h.before))) / max(len(pool["bigrams"]), 1),
         "bm25_rank": 1.0 / (1 + pool["bm25_rank"][rank]),
     }
-    return [f[n] for n in SENTENCE_FEATURES[: -len(ALIGNED) - 2]]
+    return [f[n] for n in SENTENCE_FEATURES[: -len(ALIGNED) - 4]]
 
 
 def _numbers(q: qn.Question) -> qn.Question:
