@@ -139,8 +139,9 @@ def test_restricting_to_a_document(tmp_path):
     a = from_text("Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday.")
     b = from_text("Lions Escape Zoo\n\nTwo lions escaped from the city zoo on Friday.")
     lib.ingest([a, b])
-    assert lib.ask("How many animals escaped from the zoo?", doc_ids=[b.doc_id]).citations[0].doc_id == b.doc_id
-    assert lib.ask("How many animals escaped from the zoo?", doc_ids=[a.doc_id]).citations[0].doc_id == a.doc_id
+    for doc in (b, a):  # answered or not, every sentence shown comes from the one document asked
+        ans = lib.ask("When did the animals escape from the zoo?", doc_ids=[doc.doc_id])
+        assert {c.doc_id for c in ans.citations + ans.candidates} == {doc.doc_id}, ans
     summary = lib.summarize([b.doc_id, a.doc_id], sentences=2)
     assert [c.doc_id for c in summary.citations] == [b.doc_id, a.doc_id]
     with pytest.raises(NotFoundError):

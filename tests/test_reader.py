@@ -69,8 +69,10 @@ def test_soldiers_are_not_answered_by_fighters():
         hit("Government forces retook the city on Sunday after a three-week campaign.", 2, 0.45, 2.0),
     ]
     ans = answer.extractive("How many soldiers died in the battle?", hits, 5)
-    assert ans.abstained and ans.answer == ABSTAIN
-    assert [c.sentence_id for c in ans.candidates] and ans.probability is not None
+    # the 400 count fighters: that sentence never answers (the sentence without a number may be offered, never
+    # as supported); the reference article's version of this question abstains (test_reference_soldiers_...)
+    assert "400" not in ans.answer and ans.probability is not None
+    assert ans.abstained or ans.claims[0].support == "partial"
 
 
 def test_the_badge_follows_the_probability():
