@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench import data as sets
 from qa import clean, sentences
+from qa.errors import InputError
 from qa.ingest import from_text
 from qa.text import squash
 from qa.types import Article
@@ -62,8 +63,13 @@ def _new_sentences(lines: list[str], seen: set[str], max_chars: int) -> list[lis
 
 
 def _article(lines: list[list[str]], title: str, source: str, prefix: str = "") -> Article | None:
+    """None for a page with nothing left to ingest (qa refuses a text that cleaning leaves empty: a WiCE page
+    of only chrome, as the library would refuse it)."""
     text = "\n\n".join(" ".join(prefix + s for s in line) for line in lines)
-    return from_text(text, source=source, title=title) if text.strip() else None
+    try:
+        return from_text(text, source=source, title=title) if text.strip() else None
+    except InputError:
+        return None
 
 
 def articles(data: Path, max_chars: int = 600) -> Iterator[tuple[Article, int, int]]:

@@ -9,6 +9,7 @@ weakest word. Always all-MiniLM-L6-v2 (it ships in the default install), whateve
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
@@ -21,6 +22,7 @@ _lock = threading.Lock()
 _cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
 
 
+@functools.cache
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -53,17 +55,12 @@ def content(text: str, vectors: np.ndarray, spans: list[tuple[int, int]], stop: 
     return vectors[keep]
 
 
-_STOP: frozenset[str] | None = None
-
-
 def alignments(question: str, sentences: list[str], contexts: list[str]) -> list[tuple[float, float, float, float]]:
     """Per sentence: (mean, weakest) over the question's content words of the best cosine with a word of
     the sentence, then the same with the words of its context (the sentence before it, its title) added.
     (0, 0, 0, 0) when the question has no content word."""
-    global _STOP
-    _STOP = _STOP or _stop_words()
     vecs = word_vectors([question, *sentences, *contexts])
-    q = content(question, *vecs[0], _STOP)
+    q = content(question, *vecs[0], _stop_words())
     n = len(sentences)
     out = []
     for i in range(n):

@@ -67,9 +67,9 @@ def read(question: str, hits: list[Hit]) -> Reading:
     cover = [_share(weights, w) for w in words]
     order = sorted(range(len(hits)), key=lambda i: -(hits[i].similarity + cover[i]))
     parsed = set(order[:PARSED])
-    docs = dict(zip(sorted(parsed), reader_parse.parse_many([hits[i].sentence.text for i in sorted(parsed)])))
-    pool = _pool_stats(q, hits, weights)
     near = sorted(parsed)
+    docs = dict(zip(near, reader_parse.parse_many([hits[i].sentence.text for i in near])))
+    pool = _pool_stats(q, hits, weights)
     aligned = dict(
         zip(near, align.alignments(question, [hits[i].sentence.text for i in near], [_context(hits[i]) for i in near]))
     )

@@ -297,3 +297,11 @@ def test_a_page_open_to_a_network_fetches_no_urls(tmp_path, host, setting, fetch
         assert hits == [] and page.lib.documents() == []
     finally:
         httpd.shutdown()
+
+
+def test_ask_endpoint_abstains_on_soldiers_and_finds_venice(client):
+    soldiers = client.predict("How many Syrian soldiers died in the battle?", api_name="/ask")
+    assert soldiers["abstained"] and soldiers["candidates"] and soldiers["probability"] is not None
+    known = client.predict("What is Palmyra known as?", api_name="/ask")
+    assert not known["abstained"] and "Venice of the Sands" in known["answer"]
+    assert known["claims"][0]["support"] in ("supported", "partial") and known["claims"][0]["probability"] is not None

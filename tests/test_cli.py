@@ -78,3 +78,19 @@ def test_bad_file_fails_with_its_name(tmp_path):
     out = qa("ingest", bad, data_dir=tmp_path / "d")
     assert out.returncode == 1
     assert "broken.jsonl:2" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "question, answered",
+    [
+        ("How many Syrian soldiers died in the battle?", None),  # 400 died, but they were ISIS fighters
+        ("What is Palmyra known as?", "Venice of the Sands"),  # "Known as ... , it was": "it" is Palmyra
+    ],
+)
+def test_ask_abstains_or_answers_as_the_article_says(data_dir, question, answered):
+    d = json.loads(qa("ask", question, "--json", data_dir=data_dir).stdout)
+    if answered is None:
+        assert d["abstained"] and d["candidates"] and d["probability"] is not None, d
+    else:
+        assert not d["abstained"] and answered in d["answer"], d
+        assert answered in d["citations"][0]["text"] and d["claims"][0]["probability"] == d["probability"]

@@ -1,5 +1,5 @@
-"""The extractive reader on sentences built here (no store, no embedding model: the retrieval scores are
-given in each Hit), and end to end on the reference article."""
+"""The extractive reader on sentences built here (no store: the retrieval scores are given in each Hit; the
+word alignment of qa/align.py runs the real MiniLM), and end to end on the reference article."""
 
 import dataclasses
 import subprocess
@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import ROOT, qa_env
 
-from qa import answer, reader, reader_model, reader_spans
+from qa import align, answer, reader, reader_model, reader_spans
 from qa.types import ABSTAIN, Hit, Sentence
 
 
@@ -141,3 +141,37 @@ def test_reference_eval_suite_passes():
         env=qa_env(),
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+DIRECTOR = (
+    "Observatory director Rami Abdulrahman said 400 ISIS fighters died in the battle for Palmyra, which he "
+    "described as the biggest single defeat for the group since it declared a caliphate in 2014."
+)
+
+
+def test_alignment_finds_every_word_of_a_short_question_that_the_cosine_misses():
+    from qa import embeddings
+
+    question = "Who is the director of the Observatory?"
+    q, s = embeddings.load().embed([question, DIRECTOR])
+    [(mean, weakest, _, _)] = align.alignments(question, [DIRECTOR], [""])
+    assert float(q @ s) < 0.1  # the pooled vectors barely meet
+    assert weakest > 0.5 and mean > 0.6  # "director" and "observatory" are both there
+
+
+def test_alignment_tells_a_near_word_from_a_missing_one():
+    [(_, soldiers, _, _)] = align.alignments("How many soldiers died?", [DIRECTOR], [""])
+    [(_, fighters, _, _)] = align.alignments("How many fighters died?", [DIRECTOR], [""])
+    [(_, leads, _, _)] = align.alignments("Who leads the army?", [DIRECTOR], [""])
+    assert fighters > soldiers > leads  # the same word, a near one ("fighters" for "soldiers"), none
+
+
+def test_context_counts_only_for_a_sentence_that_points_back():
+    [(_, alone, _, with_context)] = align.alignments(
+        "What is Palmyra known as?",
+        ['Known as "Venice of the Sands," it was the crossroads for several civilizations.'],
+        ["Palmyra is also home to some of the most extensive ruins of the Roman empire."],
+    )
+    assert with_context > alone  # "it" is Palmyra
+    assert not reader.refers_back("Soldiers put a flag on top of the citadel, a UNESCO world heritage site.")
+    assert reader.refers_back('It was designated a site of "outstanding universal value" by UNESCO.')
