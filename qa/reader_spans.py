@@ -94,6 +94,14 @@ class _Near:
     words: list[int]  # positions of any of its words
 
 
+def _counted(tok):
+    """The word a number counts: "about" and "nine" modify "hundred", which counts "maps"."""
+    head = tok.head
+    while head.head is not head and head.dep_ in {"nummod", "quantmod", "compound"} and head.like_num:
+        head = head.head
+    return head
+
+
 def _span(
     q: qn.Question, doc, stems: list[str], at: _Near, lo: int, hi: int, label: str, inner: set[str], content
 ) -> Span:
@@ -103,7 +111,7 @@ def _span(
     rel_toks = [t for t in at.relation if not lo <= t.i < hi]
     near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
     counts_other = q.answer_type in qn.COUNTS and any(
-        (t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"} and stems[t.head.i] not in q.words
+        (t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"} and stems[_counted(t).i] not in q.words
         for t in doc[lo:hi]
     )  # "400" counts "fighters", so it does not answer "how many soldiers"
     if counts_other:  # of the type, but an answer about something else
