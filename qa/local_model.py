@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -245,6 +246,12 @@ def serve(
                 time.sleep(3600)
         else:
             until()
+    except KeyboardInterrupt:
+        if until is None:  # Ctrl-C in `qa local-model`: the process ends here and the OS frees the model; llama.cpp's
+            print("Stopped.", file=sys.stderr, flush=True)  # destructor waited > 90 s for its threads on a busy
+            sys.stdout.flush()  # machine (tests/test_local_model.py under the whole suite)
+            os._exit(130)
+        raise
     finally:
         del server  # the destructor stops the HTTP server and frees the model
 
