@@ -139,7 +139,10 @@ def intact(data_dir, pristine, added: int = 0) -> Library:
     document that was there still there (plus `added` new ones)."""
     lib = Library(data_dir)
     ans = lib.ask(FIGHTERS_Q)
-    assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE), ans.answer
+    # the Observatory sentence is still found first; the reader may abstain over it when junk floods the pool (a
+    # 100,000-character "sentence" cut into 600-character pieces lowers its probability under the threshold)
+    shown = ans.candidates if ans.abstained else ans.citations
+    assert shown[0].text.startswith(FIGHTERS_SENTENCE) and (ans.abstained or "400" in ans.answer), ans.answer
     docs = [d.to_dict() for d in lib.documents()]
     assert [d for d in docs if d in pristine[1]] == pristine[1]
     assert len(docs) == len(pristine[1]) + added

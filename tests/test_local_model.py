@@ -165,7 +165,11 @@ def test_qa_local_model_serves_qwen(cache_home):
         assert local_weights.NAME in _served(base_url)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(90)  # llama.cpp's server finishes its slots first: 30 s was too short with the suite beside it
+        try:  # alone it stops in a second; beside the whole suite llama.cpp's shutdown took over 90 s (known, open)
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(30)
 
 
 def _served(base_url: str, wait: float = 60) -> list[str]:
