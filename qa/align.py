@@ -17,7 +17,7 @@ import numpy as np
 
 from qa import embeddings
 
-CACHE = 20_000  # texts whose word vectors are kept: evidence sentences come back question after question
+CACHE = 2_000  # texts whose word vectors are kept (~50 KB each): evidence sentences come back question after question
 _lock = threading.Lock()
 _cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from qa import answer, prompts, reader, reader_model, verify
 from qa import citations as cite
-from qa import prompts, verify
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.llm import ChatModel, Reply, StructuredUnsupported, Usage
@@ -25,6 +25,7 @@ from qa.text import count_tokens, tokenize
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
+GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
 CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
 
 
@@ -42,6 +43,7 @@ class ModelPath:
         """question (str, or {"question", "doc_ids"}) -> Answer; invoke, batch and stream work."""
         return (
             RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._gate, name="reader_gate")
             | RunnableLambda(self._evidence, name="evidence")
             | RunnableLambda(self._generate, name="chat_model")
             | RunnableLambda(lambda s: self._finish(s, k), name="parse_and_verify")
@@ -53,8 +55,8 @@ class ModelPath:
     def stream(self, question: str, k: int = 5, doc_ids: list[str] | None = None) -> Iterator[dict]:
         """{"type": "token", "text"} as the model writes; {"type": "citation", "key", "sentence_id",
         "text"} when a valid key first appears; finally {"type": "answer", "answer": Answer}."""
-        state = self._evidence(self._retrieve({"question": question, "doc_ids": doc_ids}))
-        if not state["evidence"].hits:
+        state = self._evidence(self._gate(self._retrieve({"question": question, "doc_ids": doc_ids})))
+        if not state["evidence"].hits or state["unanswered"] is not None:
             yield {"type": "answer", "answer": self._finish({**state, "reply": Reply(ABSTAIN)}, k)}
             return
         written, seen = "", set()
@@ -82,9 +84,23 @@ class ModelPath:
         return text if 0 < len(text) <= MAX_REWRITE and text.casefold() != ABSTAIN.casefold() else question
 
     def _retrieve(self, x) -> dict:
+        """The evidence's hits; with QA_LLM_GATE, the pool the reader reads (answer.POOL) too."""
         q = x if isinstance(x, str) else x["question"]
         doc_ids = None if isinstance(x, str) else x.get("doc_ids")
-        return {"question": q, "hits": self.retriever.search(q, self.settings.evidence_sentences, doc_ids)}
+        n = self.settings.evidence_sentences
+        pool = self.retriever.search(q, max(n, answer.POOL) if self.settings.llm_gate else n, doc_ids)
+        return {"question": q, "hits": pool[:n], "pool": pool}
+
+    def _gate(self, state: dict) -> dict:
+        """Adds "unanswered": the reader's best probability when it is under the abstention threshold (then the
+        model is not asked: QA_LLM_GATE), else None."""
+        best = None
+        if self.settings.llm_gate and state["pool"]:
+            weights = reader_model.load()
+            reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
+            p = max(c.p for c in reading.candidates)
+            best = round(p, 3) if p < weights.abstain else None
+        return {**state, "unanswered": best}
 
     def _evidence(self, state: dict) -> dict:
         """The best sentences as many as fit the token budget, the first WINDOWED of them read in their chunk:
@@ -122,7 +138,7 @@ class ModelPath:
         )
 
     def _generate(self, state: dict) -> dict:
-        if not state["evidence"].hits:
+        if not state["evidence"].hits or state.get("unanswered") is not None:
             return {**state, "reply": Reply(ABSTAIN)}
         return {**state, "reply": self._complete(lambda form: self._messages(state, form))}
 
@@ -138,6 +154,7 @@ class ModelPath:
         abstained, raw = cite.parse(reply.text)
         usage = _usage(reply.usage)
         if abstained or not raw:
+            gated = state.get("unanswered")
             return Answer(
                 question,
                 ABSTAIN,
@@ -146,6 +163,8 @@ class ModelPath:
                 candidates=citations(state["hits"][:k]),
                 model=self.model.name,
                 usage=usage,
+                note=GATED.format(p=gated) if gated is not None else "",
+                probability=gated,
             )
         claims, used = self._verified(raw, ev)
         cited = {h.sentence.id for h in used.values()}

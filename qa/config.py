@@ -135,6 +135,11 @@ class Settings(BaseSettings):
         description="Also ask the model whether each claim's cited sentences state it (one "
         "short call per claim); it can only lower a claim's label. QA_LLM_JUDGE.",
     )
+    llm_gate: bool = Field(
+        True,
+        description="Let the extractive reader answer 'the articles do not say' before the model is asked, "
+        "when no retrieved sentence is likely to answer (a small model rarely abstains). QA_LLM_GATE.",
+    )
     llm_max_tokens: int = Field(1024, description="Most tokens the model may write in one reply.")
     llm_retries: int = Field(2, description="Retries (with backoff) on 429, 5xx and dropped connections.")
     llm_fallback: bool = Field(

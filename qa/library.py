@@ -5,13 +5,14 @@ What the CLI, the web page and the evals call; everything below it is reachable 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, embeddings, followup, health, ingest, pipeline, sentences, summarize
+from qa import answer, embeddings, followup, health, ingest, pipeline, reader_parse, sentences, summarize
 from qa.config import Settings
-from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError
+from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError, ModelFileError
 from qa.pdf import page_of
 from qa.retrieve import Retriever
 from qa.store import Store
@@ -40,11 +41,16 @@ class Library:
         if preload and isinstance(self.embedder, embeddings.Lazy):
             # not a daemon: a process that exits meanwhile (say, on a store error) waits for the load to end,
             # instead of onnxruntime aborting it from the half-built session
-            threading.Thread(target=self.embedder.load, name="qa-model-load").start()
+            threading.Thread(target=self._preload, name="qa-model-load").start()
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
         self._write = threading.Lock()
         self._model_path = None  # the chat-model path, built on first use when one is configured
+
+    def _preload(self) -> None:
+        self.embedder.load()
+        with contextlib.suppress(ModelFileError):  # a missing parser is reported by the question that needs it
+            reader_parse.load()  # the reader's parser: a second of a cold question, loaded while Chroma opens
 
     # -- adding and removing ---------------------------------------------------------------------
 
@@ -58,7 +64,7 @@ class Library:
             if isinstance(a, Article):
                 given.setdefault(a.source, []).append(ingest.bounded(a))
         paths = ingest.expand([str(s) for s in items if not isinstance(s, Article)])
-        articles: list[Article] = []
+        articles: list[tuple[Article, list]] = []  # each admitted article with its sentence spans
         with pipeline.timed(report, "read"):
             for src, group in given.items():
                 self._admit(src, lambda group=group: group, articles, report)
@@ -78,39 +84,42 @@ class Library:
         return self.ingest([ingest.from_text(text, source=source, title=title, url=url)])
 
     def _admit(
-        self, source: str, read: Callable[[], list[Article]], articles: list[Article], report: IngestReport
+        self, source: str, read: Callable[[], list[Article]], articles: list[tuple[Article, list]], report: IngestReport
     ) -> None:
         """The articles of one file (or one source's given articles) into `articles` when they can be read
         and hold at most QA_MAX_SENTENCES together (what bounds an ingestion's memory, checked before any
-        embedding); into `report.failed` otherwise."""
+        embedding); into `report.failed` otherwise. Each goes in with its sentence spans, split once."""
         try:
-            found, total, limit = read(), 0, self.settings.max_sentences
+            found, total, limit, split = read(), 0, self.settings.max_sentences, []
             for a in found:
                 least = a.text.count("\n\n") + 1  # a sentence a paragraph at least: refused without splitting
-                split = total + least <= limit
-                total += len(sentences.spans(a.text, self.settings.max_sentence_chars)) if split else least
+                if total + least > limit:
+                    total += least
+                else:
+                    split.append(sentences.spans(a.text, self.settings.max_sentence_chars))
+                    total += len(split[-1])
                 if total > limit:
                     raise InputError(
                         f"{source or 'text'}: more than {limit:,} sentences (QA_MAX_SENTENCES); split it "
                         "into smaller files or raise QA_MAX_SENTENCES."
                     )
-            articles.extend(found)
+            articles.extend(zip(found, split))
         except InputError as e:
             report.failed.append((source, str(e)))
 
-    def _add(self, articles: list[Article], report: IngestReport, progress: Progress | None) -> None:
+    def _add(self, articles: list[tuple[Article, list]], report: IngestReport, progress: Progress | None) -> None:
         with self._write:
             present = self.store.document_ids()
-            pending: dict[str, Article] = {}
-            for a in articles:
+            pending: dict[str, tuple[Article, list]] = {}
+            for a, spans in articles:
                 if a.doc_id in present or a.doc_id in pending:
-                    report.skipped.append(self._info(a.doc_id) or _info(a, len(sentences.spans(a.text))))
+                    report.skipped.append(self._info(a.doc_id) or _info(a, len(spans)))
                 else:
-                    pending[a.doc_id] = a
+                    pending[a.doc_id] = (a, spans)
             # A large ingestion runs the model in a worker process, which embeds the next batch while this
             # process stores the last (chromadb's writes hold the GIL, so a thread cannot overlap them). It
             # costs ~1 s to start; only for the local model as the settings name it.
-            big = sum(len(a.text) for a in pending.values()) >= self.settings.embed_worker_chars
+            big = sum(len(a.text) for a, _ in pending.values()) >= self.settings.embed_worker_chars
             worker = big and isinstance(self.embedder, embeddings.Lazy) and self.embedder.name == embeddings.MiniLM.name
             stages = pipeline.Stages(self.settings, self.embedder, self.store, self.retriever, report, progress)
             stages.run(list(pending.values()), worker)

@@ -239,6 +239,9 @@ def serve(
     except Exception as e:  # noqa: BLE001  a bad file or a port in use: one line, not a native traceback
         raise ModelUnavailableError(f"the local model server did not start with {path.name}: {e}") from None
     try:
+        if until is None:
+            print("Reading the prompts' instructions into the prompt cache...", file=sys.stderr, flush=True)
+        warm(server.listening_address, model)
         if on_ready:
             on_ready(server.listening_address)
         if until is None:
@@ -254,6 +257,27 @@ def serve(
         raise
     finally:
         del server  # the destructor stops the HTTP server and frees the model
+
+
+def warm(address: str, model: str = MODEL) -> None:
+    """Read the instructions of the judge and answer prompts once, before the server is announced: llama.cpp
+    keeps them (the answer's in the slot, the judge's in the RAM cache), so the first question reads only its
+    evidence and question. A failed warm-up costs nothing but that."""
+    from qa import prompts
+    from qa.types import ABSTAIN
+
+    for name in ("judge", "answer"):  # the answer's last: it stays in the slot
+        system = prompts.load_all()[name].system.format(abstain=ABSTAIN)  # what a system part may hold
+        body = {
+            "model": model,
+            "max_tokens": 1,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": "<"}],
+        }
+        request = urllib.request.Request(
+            f"{address}/v1/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=600).read()
 
 
 def _child(argv: list[str]) -> None:

@@ -32,15 +32,16 @@ class Stages:
         self.settings, self.embedder, self.store, self.retriever = settings, embedder, store, retriever
         self.report, self.progress = report, progress
 
-    def run(self, articles: list[Article], use_worker: bool) -> None:
+    def run(self, articles: list[tuple[Article, list]], use_worker: bool) -> None:
+        """Articles with their sentence spans (qa/sentences.py, split once where the sentences were counted)."""
         self._pipeline(self._batches(articles), len(articles), use_worker)
 
     def _batches(self, articles) -> Iterator[list[tuple[Article, list]]]:
         """Articles with their sentences, about EMBED_BATCH sentences at a time."""
         batch: list[tuple[Article, list]] = []
-        for a in articles:
+        for a, spans in articles:
             with timed(self.report, "split"):
-                batch.append((a, sentences.split(a.doc_id, a.text, self.settings.max_sentence_chars)))
+                batch.append((a, sentences.split(a.doc_id, a.text, found=spans)))
             if sum(len(s) for _, s in batch) >= EMBED_BATCH:
                 yield batch
                 batch = []

@@ -24,7 +24,7 @@ SHA256 = {
 # lemmas are not read (words are matched by their Snowball stems, as the keyword index does), and the
 # parser already splits sentences
 EXCLUDE = ["lemmatizer", "senter"]
-CACHE = 20_000  # parsed texts kept
+CACHE = 5_000  # parsed texts kept (~20 KB each: a question parses the same evidence sentences again)
 
 _lock = threading.Lock()
 _nlp = None

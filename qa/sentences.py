@@ -55,10 +55,12 @@ def _missed(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return [*pieces, (s, e)] if e > s else pieces
 
 
-def split(doc_id: str, text: str, max_chars: int = 600) -> list[Sentence]:
+def split(doc_id: str, text: str, max_chars: int = 600, found: list[tuple[int, int]] | None = None) -> list[Sentence]:
+    """The text's sentences; from `found` (its spans) when the caller has split it already."""
+    found = spans(text, max_chars) if found is None else found
     return [
         Sentence(id=f"{doc_id}:{n}", doc_id=doc_id, n=n, text=text[s:e], start=s, end=e)
-        for n, (s, e) in enumerate(spans(text, max_chars))
+        for n, (s, e) in enumerate(found)
     ]
 
 

@@ -74,7 +74,8 @@ def model():
 
 @pytest.fixture
 def lib(fake_palmyra, model):
-    """One evidence sentence (and its neighbours): what the model sees depends on the question asked."""
+    """One evidence sentence (and its neighbours): what the model sees depends on the question asked. The reader's
+    gate is off: with fake vectors its probabilities mean nothing (tests/test_llm.py tests it for real)."""
     settings = Settings(
         data_dir=fake_palmyra.settings.data_dir,
         mode="llm",
@@ -84,6 +85,7 @@ def lib(fake_palmyra, model):
         llm_retries=0,
         llm_timeout=5,
         evidence_sentences=1,
+        llm_gate=False,
     )
     return Library(settings=settings, embedder=FakeEmbedder())
 

@@ -99,6 +99,28 @@ def _check_honest(lib: Library, citations, claims) -> None:
             assert claim.citations == []
 
 
+def test_the_server_has_read_the_instructions_before_the_first_question(local_server):
+    """local_model.warm: the answer prompt's instructions are in llama.cpp's cache when the server is announced,
+    so the first question reads only its evidence and question (llama.cpp's timings say how much it read)."""
+    from qa import prompts
+    from qa.types import ABSTAIN
+
+    system = prompts.load_all()["answer"].system.format(abstain=ABSTAIN)
+    user = "<evidence-0>\n[S1] A sentence.\n</evidence-0>\n\nQuestion: What does it say?"
+    body = {
+        "model": local_server.model,
+        "max_tokens": 1,
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+    }
+    request = urllib.request.Request(
+        f"{local_server.base_url}/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    reply = json.loads(urllib.request.urlopen(request, timeout=300).read())
+    print(reply.get("timings"), reply["usage"])
+    assert reply["usage"]["prompt_tokens"] > 150
+    assert reply["timings"]["prompt_n"] < 60  # the ~200 tokens of instructions came from the cache
+
+
 def test_qwen_answers_400_citing_the_observatory_asked_and_streamed(local_lib, local_server):
     ans = local_lib.ask(FIGHTERS_Q)  # structured output through the server's grammar
     print(json.dumps(ans.to_dict(), ensure_ascii=False))
