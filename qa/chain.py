@@ -7,6 +7,7 @@ verified, an invented key is dropped and its claim marked unsupported, abstentio
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -92,15 +93,16 @@ class ModelPath:
         return {"question": q, "hits": pool[:n], "pool": pool}
 
     def _gate(self, state: dict) -> dict:
-        """Adds "unanswered": the reader's best probability when it is under the abstention threshold (then the
-        model is not asked: QA_LLM_GATE), else None."""
-        best = None
-        if self.settings.llm_gate and state["pool"]:
-            weights = reader_model.load()
-            reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
-            p = max(c.p for c in reading.candidates)
-            best = round(p, 3) if p < weights.abstain else None
-        return {**state, "unanswered": best}
+        """With QA_LLM_GATE, the reader's view of the pool: "unanswered", its best probability when that is under
+        the abstention threshold (then the model is not asked), else None; "answers", each sentence's
+        probability that it answers (a claim is `supported` only where the reader is sure, see _finish)."""
+        if not (self.settings.llm_gate and state["pool"]):
+            return {**state, "unanswered": None, "answers": None}
+        weights = reader_model.load()
+        reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
+        best = max(c.p for c in reading.candidates)
+        answers = {c.hit.sentence.id: c.p for c in reading.candidates}
+        return {**state, "unanswered": round(best, 3) if best < weights.abstain else None, "answers": answers}
 
     def _evidence(self, state: dict) -> dict:
         """The best sentences as many as fit the token budget, the first WINDOWED of them read in their chunk:
@@ -167,6 +169,8 @@ class ModelPath:
                 probability=gated,
             )
         claims, used = self._verified(raw, ev)
+        if state.get("answers") is not None:
+            claims = _answering(claims, used, state["answers"], reader_model.load().supported)
         cited = {h.sentence.id for h in used.values()}
         rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
         return Answer(
@@ -313,6 +317,18 @@ def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:
     shared = {k: len(words & set(tokenize([h.sentence.text])[0])) for k, h in ev.hits.items()}
     ranked = sorted((k for k in ev.hits if k not in rc.keys), key=lambda k: -shared[k])
     return [*rc.keys, *ranked[: verify.POOL]]
+
+
+def _answering(claims: list[Claim], used: dict[int, Hit], answers: dict[str, float], sure: float) -> list[Claim]:
+    """A claim its sentences state is `supported` only when the reader is sure (p >= its supported threshold)
+    that one of them answers the question, as in the extractive path; else `partial` ("may answer"): a true
+    sentence beside the point is not an answer. Each claim carries that probability."""
+    out = []
+    for c in claims:
+        p = max((answers.get(used[m].sentence.id, 0.0) for m in c.citations), default=0.0)
+        support = verify.PARTIAL if c.support == verify.SUPPORTED and p < sure else c.support
+        out.append(dataclasses.replace(c, support=support, probability=round(p, 3)))
+    return out
 
 
 def _usage(u: Usage) -> dict:

@@ -120,7 +120,19 @@ def _json(text: str):
     try:
         return json.loads(text)
     except (json.JSONDecodeError, ValueError):
+        pass
+    if not text.startswith("{"):
         return None
+    # JSON cut off (the token limit): its claims up to the last closed object; the one being written is dropped,
+    # and a reply with none left has no claims: never the raw JSON shown as an answer
+    from langchain_core.utils.json import parse_partial_json
+
+    cut = text[: text.rfind("}") + 1]
+    try:
+        data = parse_partial_json(cut) if cut else None
+    except (json.JSONDecodeError, ValueError):
+        data = None
+    return data if isinstance(data, dict) else {"claims": []}
 
 
 def _is_abstain(text: str) -> bool:

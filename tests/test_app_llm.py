@@ -87,6 +87,9 @@ def server(model, tmp_path_factory):
         "QA_MODE": "auto",
         "QA_LLM_TIMEOUT": "4",
         "QA_LLM_RETRIES": "0",
+        # the page's model plumbing: labels as the verifier gives them (the reader's gate and its cap on
+        # "supported" are tested in tests/test_llm.py)
+        "QA_LLM_GATE": "false",
     }
     with app_server(d / "data", d / "server.log", **env) as url:
         yield url, d / "data", env
@@ -212,6 +215,7 @@ def llm_page(palmyra):
             openai_api_key=KEY,
             llm_retries=0,
             llm_timeout=2,
+            llm_gate=False,
         )
         yield Page(Library(settings=settings)), s
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, ROOT, FakeEmbedder, claims_json, key_of
 from fake_openai import FakeOpenAI
 
-from qa import ABSTAIN
+from qa import ABSTAIN, reader_model
 from qa.config import Settings
 from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
@@ -117,6 +117,14 @@ def test_reply_cut_off_at_the_token_limit_is_parsed_not_an_error(lib, server):
     body = server.requests[-1]["body"]
     assert body.get("max_completion_tokens", body.get("max_tokens")) == lib.settings.llm_max_tokens
     assert all(c.citations == [] or c.support != "unsupported" for c in ans.claims)
+    # the claim that was complete is kept, the one cut off is dropped: never the raw JSON as the answer
+    assert ans.answer == "400 ISIS fighters died." and [c.text for c in ans.claims] == ["400 ISIS fighters died."]
+
+
+def test_a_reply_cut_off_before_any_claim_closed_abstains(lib, server):
+    server.reply('{"abstain": false, "claims": [{"text": "The battle las', finish="length")
+    ans = lib.ask(FIGHTERS_Q)
+    assert ans.abstained and ans.answer == ABSTAIN and "{" not in ans.answer
 
 
 @pytest.mark.parametrize(
@@ -390,7 +398,9 @@ OBEDIENT = {
 def test_an_article_that_gives_orders_gets_no_claim_cited(tmp_path, server, obeys):
     """The article's orders reach the model fenced as data (under a nonce it cannot guess), and whatever a
     model that obeys them writes is labelled unsupported and cited nowhere; an honest answer still is."""
-    settings = Settings(data_dir=tmp_path, mode="llm", model="test-model", openai_base_url=server.url, llm_retries=0)
+    settings = Settings(  # the reader's gate off: its probabilities mean nothing over fake vectors
+        data_dir=tmp_path, mode="llm", model="test-model", openai_base_url=server.url, llm_retries=0, llm_gate=False
+    )
     lib = Library(settings=settings, embedder=FakeEmbedder())
     lib.ingest([from_text(INJECTION)])
     server.reply(OBEDIENT[obeys])
@@ -462,7 +472,8 @@ def test_cli_ask_json_in_llm_mode(palmyra, server):
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["mode"] == "llm" and "400" in d["answer"]
-    assert d["citations"][0]["text"].startswith(FIGHTERS_SENTENCE) and d["claims"][0]["support"] == "supported"
+    assert d["citations"][0]["text"].startswith(FIGHTERS_SENTENCE) and d["claims"][0]["support"] != "unsupported"
+    assert d["claims"][0]["probability"] is not None  # the reader's P(the cited sentence answers), as offline
     assert KEY not in out.stdout + out.stderr
 
 
@@ -500,7 +511,8 @@ def test_readme_runnable_script_runs(palmyra, server, tmp_path):
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("supported Palmyra is a site of outstanding universal value.")
+    # its sentence states it, but the reader is not sure that sentence answers the question: may answer
+    assert out.stdout.startswith("partial Palmyra is a site of outstanding universal value.")
 
 
 @pytest.mark.e2e
@@ -528,7 +540,7 @@ def test_cli_stream_prints_tokens_then_the_checked_answer(palmyra, server):
     assert out.returncode == 0, out.stderr
     streamed, checked = out.stdout.split("Checked:")
     assert "400 ISIS fighters" in streamed and "⟨" in streamed
-    assert "[1]" in checked and "(supported)" in checked and FIGHTERS_SENTENCE[:40] in checked
+    assert "[1]" in checked and "(may answer, p 0." in checked and FIGHTERS_SENTENCE[:40] in checked
 
 
 # -- server quirks: prompt caches and local servers on changing ports ----------------------------------
@@ -597,7 +609,8 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
     """QA_LLM_GATE (on by default): the 400 who died were ISIS fighters, so no sentence says how many soldiers
     died; the reader abstains and the model is not asked. Off, the model answers (here, scripted, a guess)."""
     assert Settings().llm_gate
-    server.reply(lambda b: claims_json(("400 soldiers died.", [key_of(b, "400 ISIS fighters")])))
+    if not gate:  # gated, the model is not asked: nothing to script
+        server.reply(lambda b: claims_json(("400 soldiers died.", [key_of(b, "400 ISIS fighters")])))
     settings = Settings(
         data_dir=palmyra.settings.data_dir,
         mode="llm",
@@ -614,8 +627,16 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
         assert ans.probability is not None and ans.probability < 0.2 and "QA_LLM_GATE" in ans.note
     else:
         assert not ans.abstained and len(asked) == 1 and ans.note == ""
-    answerable = Library(settings=settings)
     server.reply(
         lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS fighters")]))
     )
-    assert "400" in answerable.ask(FIGHTERS_Q).answer  # an answerable question still goes to the model
+    ans = Library(settings=settings).ask(FIGHTERS_Q)  # an answerable question still goes to the model
+    assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
+    # its sentence states the claim; "supported" also needs the reader to be sure that it answers the question,
+    # as an extractive answer does (here it is not: p 0.62), so the claim may answer; without the gate, supported
+    sure = reader_model.load().supported
+    claim = ans.claims[0]
+    if gate:
+        assert claim.support == "partial" and claim.probability is not None and claim.probability < sure
+    else:
+        assert claim.support == "supported" and claim.probability is None
