@@ -25,7 +25,8 @@ def citations_text(citations: list[Citation], support: dict[int, str] | None = N
 
 def answer_text(ans: Answer) -> str:
     asked = f"(asked as: {ans.asked_as})\n" if ans.asked_as else ""
-    return asked + _answer_body(ans)
+    note = f"\n\nNote: {ans.note}" if ans.note else ""  # a fallback's or the reader's gate's: why this answer
+    return asked + _answer_body(ans) + note
 
 
 def _answer_body(ans: Answer) -> str:

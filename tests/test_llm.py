@@ -12,7 +12,7 @@ import pytest
 from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, ROOT, FakeEmbedder, claims_json, key_of
 from fake_openai import FakeOpenAI
 
-from qa import ABSTAIN, reader_model
+from qa import ABSTAIN, printing, reader_model
 from qa.config import Settings
 from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
@@ -625,6 +625,7 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
     if gate:
         assert ans.abstained and ans.answer == ABSTAIN and not asked and ans.candidates
         assert ans.probability is not None and ans.probability < 0.2 and "QA_LLM_GATE" in ans.note
+        assert printing.answer_text(ans).endswith(f"Note: {ans.note}")  # `qa ask` says why the model was not asked
     else:
         assert not ans.abstained and len(asked) == 1 and ans.note == ""
     server.reply(
