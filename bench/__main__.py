@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         "the local model, or the one OPENAI_BASE_URL / QA_MODEL name -> evals/RESULTS-llm.md",
     )
     sub.choices["quality"].add_argument(
-        "--sizes", help="with --model: questions per set, e.g. rgb=50,squad=100,multihop=100,palmyra=10"
+        "--sizes", help="with --model: questions per set, e.g. rgb=50,squad=100,multihop=100,palmyra=10,summedits=100"
     )
     sub.choices["perf"].add_argument(
         "--sizes",
@@ -80,8 +80,11 @@ def quality_model(args, command: str, parser) -> None:
         sizes = {k: int(v) for k, v in (p.split("=") for p in args.sizes.split(","))} if args.sizes else None
     except ValueError:
         parser.error(f"--sizes {args.sizes!r}: give questions per set, e.g. rgb=10,squad=10,multihop=10")
-    if sizes and not set(sizes) <= {*quality_llm.SETS, "palmyra"}:
-        parser.error(f"--sizes: the sets are {', '.join(quality_llm.SETS)} and palmyra (cases of evals/palmyra.yaml)")
+    if sizes and not set(sizes) <= {*quality_llm.SETS, "palmyra", "summedits"}:
+        parser.error(
+            f"--sizes: the sets are {', '.join(quality_llm.SETS)}, palmyra (cases of evals/palmyra.yaml) and "
+            "summedits (summaries judged)"
+        )
     out = _out(args, QUALITY_LLM_OUT, "quality-llm", parser)
     if sizes and out.resolve() == QUALITY_LLM_OUT.resolve() and sizes != quality_llm.FULL:
         _log(f"note: a sample ({args.sizes}) is written to {out}; the page says so")

@@ -22,13 +22,15 @@ from bench.data import (
     multihop_articles,
     rgb_articles,
     rgb_rows,
+    summedits_rows,
 )
-from bench.scoring import _matches, _mean, _norm, contains_gold
+from bench.scoring import _matches, _mean, _norm, balanced_accuracy, contains_gold
 from bench.vectors import CachedEmbedder, VectorCache, cache_dir
 
 SEED = 14
-FULL = {"rgb": 50, "squad": 100, "multihop": 100}
-QUICK = {"rgb": 1, "squad": 2, "multihop": 2, "palmyra": 2}  # palmyra: cases of evals/palmyra.yaml (default all)
+FULL = {"rgb": 50, "squad": 100, "multihop": 100, "summedits": 100}
+# palmyra: cases of evals/palmyra.yaml (default all); summedits: summaries judged
+QUICK = {"rgb": 1, "squad": 2, "multihop": 2, "palmyra": 2, "summedits": 2}
 SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
 # sentences retrieved per question (their neighbours come too): fewer than the library's default, so that a
 # question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
@@ -175,6 +177,71 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
+# -- SummEdits: the model as a judge -----------------------------------------------------------------
+
+
+def summedits(data: Path, n: int) -> list[dict]:
+    """n seeded SummEdits (news) test rows, half of them consistent summaries."""
+    rows = sorted(summedits_rows(data, "test"), key=lambda r: r["id"])
+    rng = random.Random(SEED)
+    picked = []
+    for label in (1, 0):
+        picked += _shuffled([r for r in rows if r["label"] == label], rng)[: n - n // 2 if label else n // 2]
+    return picked
+
+
+def judge_summaries(rows: list[dict], settings, cache: VectorCache, log: Log) -> list[dict]:
+    """Each summary checked as the model path checks an answer's claims (chain._verified): for each of its
+    sentences the support verify.choose finds among the document's sentences, then the model as a judge of
+    that sentence against that support. A summary passes a check when every sentence does. The product's check
+    is both (the judge can only lower the verifier's label); each alone is kept beside it."""
+    from qa import chain, prompts, sentences, verify
+    from qa.llm import ChatModel
+
+    model, template = ChatModel(settings), prompts.load_all()["judge"]
+    split = lambda text: [text[a:b] for a, b in sentences.spans(text)]  # noqa: E731
+    out = []
+    for n, r in enumerate(rows, 1):
+        doc, summary = split(r["doc"]), split(r["summary"]) or [r["summary"]]
+        sims = cache.embed(summary) @ cache.embed(doc).T
+        t = time.perf_counter()
+        verifier, judged, calls = True, True, 0
+        for i, claim in enumerate(summary):
+            picked, label, _ = verify.choose(claim, doc, [float(x) for x in sims[i]], [])
+            verifier &= label == verify.SUPPORTED
+            if judged:  # the judge alone: asked until a sentence fails
+                calls += 1
+                judged = chain.judge(model, template, claim, [doc[j] for j in picked])
+        out.append(
+            {
+                "id": r["id"],
+                "label": int(r["label"]),
+                "verifier": verifier,
+                "judge": judged,
+                "both": verifier and judged,
+                "sentences": len(summary),
+                "calls": calls,
+                "seconds": round(time.perf_counter() - t, 2),
+            }
+        )
+        log(f"summedits {n}/{len(rows)} label {r['label']}: verifier {verifier}, judge {judged} ({calls} calls)")
+    return out
+
+
+def summedits_summary(rows: list[dict]) -> dict:
+    labels = [r["label"] for r in rows]
+    return {
+        "n": len(rows),
+        "consistent": sum(labels),
+        **{
+            f"{check}_balanced_accuracy": balanced_accuracy([float(r[check]) for r in rows], labels, 0.5)
+            for check in ("verifier", "judge", "both")
+        },
+        "judge_calls": sum(r["calls"] for r in rows),
+        "seconds_p50": sorted(r["seconds"] for r in rows)[len(rows) // 2] if rows else None,
+    }
+
+
 # -- running -------------------------------------------------------------------------------------------
 
 
@@ -298,6 +365,14 @@ def run(
             rows[name] = ask_all(name, articles, questions, settings, cache, log)
             results[name] = {**summary(rows[name]), "seconds": round(time.perf_counter() - t, 1)}
             log(f"{name}: {json.dumps(results[name])}")
+        if sizes.get("summedits"):
+            t = time.perf_counter()
+            rows["summedits"] = judge_summaries(summedits(data, sizes["summedits"]), settings, cache, log)
+            results["summedits"] = {
+                **summedits_summary(rows["summedits"]),
+                "seconds": round(time.perf_counter() - t, 1),
+            }
+            log(f"summedits: {json.dumps(results['summedits'])}")
         t = time.perf_counter()
         results["palmyra"] = {
             **palmyra_suite(settings, sizes.get("palmyra")),

@@ -84,6 +84,26 @@ def markdown(rep: dict) -> str:
             f"{r['answer'][:80]} |"
             for r in res["latency"]
         ]
+    se = res.get("summedits")
+    if se:
+        lines += [
+            "",
+            "## SummEdits (news, test, seeded sample): the model as a judge (target: balanced accuracy >= 0.70)",
+            "",
+            (
+                f"{se['n']} summaries ({se['consistent']} consistent). Each summary sentence is checked as an answer's"
+                " claim is: the support the verifier chooses among the document's sentences, then the model's verdict"
+                " on that support; a summary passes when every sentence does."
+            ),
+            "",
+            "| check | balanced accuracy |",
+            "|---|---|",
+            f"| verifier alone (every sentence `supported`) | {_fmt(se['verifier_balanced_accuracy'])} |",
+            f"| model judge alone | {_fmt(se['judge_balanced_accuracy'])} (target >= 0.70) |",
+            f"| both, as QA_MODE=llm labels a claim | {_fmt(se['both_balanced_accuracy'])} |",
+            "",
+            f"{se['judge_calls']} judge calls; seconds per summary p50 {_fmt(se['seconds_p50'])}; {se['seconds']:.0f} s.",
+        ]
     p = res.get("palmyra")
     if p:
         lines += [

@@ -218,13 +218,7 @@ class ModelPath:
         for n, (rc, label, score, used) in enumerate(checked):
             if label == verify.UNSUPPORTED or not used:
                 continue
-            evidence = "\n".join(f"- {' '.join(ev.hits[k].sentence.text.split())}" for k in used)
-            reply = self.model.complete(
-                self.prompts["judge"].messages(
-                    fence=cite.Evidence.of([]).fence, claim=" ".join(rc.text.split()), evidence=evidence
-                )
-            )
-            if not cite.says_yes(reply.text):
+            if not judge(self.model, self.prompts["judge"], rc.text, [ev.hits[k].sentence.text for k in used]):
                 out[n] = (rc, verify.UNSUPPORTED, score, [])
         return out
 
@@ -308,6 +302,13 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
+
+
+def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> bool:
+    """The model as a judge: do these sentences state the claim? Only a clear yes counts (cite.says_yes)."""
+    evidence = "\n".join(f"- {' '.join(s.split())}" for s in sentences)
+    messages = template.messages(fence=cite.Evidence.of([]).fence, claim=" ".join(claim.split()), evidence=evidence)
+    return cite.says_yes(model.complete(messages).text)
 
 
 def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:
