@@ -102,7 +102,15 @@ class ModelPath:
         reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
         best = max(c.p for c in reading.candidates)
         answers = {c.hit.sentence.id: c.p for c in reading.candidates}
-        return {**state, "unanswered": round(best, 3) if best < weights.abstain else None, "answers": answers}
+        # the evidence: the sentences the reader finds likeliest to answer (retrieval's order breaks ties), not
+        # retrieval's first n: a small model reads few sentences well, so they should be the ones that answer
+        likeliest = sorted(reading.candidates, key=lambda c: -c.p)[: len(state["hits"])]
+        return {
+            **state,
+            "hits": [c.hit for c in likeliest],
+            "unanswered": round(best, 3) if best < weights.abstain else None,
+            "answers": answers,
+        }
 
     def _evidence(self, state: dict) -> dict:
         """The best sentences as many as fit the token budget, the first WINDOWED of them read in their chunk:
@@ -225,8 +233,9 @@ class ModelPath:
     def planned_calls(self, question: str | None, doc_ids: list[str] | None, n: int) -> list[list[tuple[str, str]]]:
         """The prompts a question or a summary would send (the reduce step's roughly), for estimates."""
         if question:
-            state = self._evidence(self._retrieve({"question": question, "doc_ids": doc_ids}))
-            return [self._messages(state, cite.JSON_FORMAT)] if state["evidence"].hits else []
+            state = self._evidence(self._gate(self._retrieve({"question": question, "doc_ids": doc_ids})))
+            asked = state["evidence"].hits and state["unanswered"] is None  # as _generate decides
+            return [self._messages(state, cite.JSON_FORMAT)] if asked else []
         self.retriever.refresh()
         ids = doc_ids or sorted(self.retriever.docs)
         sents, _ = self.store.doc_sentences(ids)
