@@ -102,12 +102,9 @@ class ModelPath:
         reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
         best = max(c.p for c in reading.candidates)
         answers = {c.hit.sentence.id: c.p for c in reading.candidates}
-        # the evidence: the sentences the reader finds likeliest to answer (retrieval's order breaks ties), not
-        # retrieval's first n: a small model reads few sentences well, so they should be the ones that answer
-        likeliest = sorted(reading.candidates, key=lambda c: -c.p)[: len(state["hits"])]
         return {
             **state,
-            "hits": [c.hit for c in likeliest],
+            "hits": _likeliest(reading, state["pool"], len(state["hits"])),
             "unanswered": round(best, 3) if best < weights.abstain else None,
             "answers": answers,
         }
@@ -311,6 +308,18 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
+
+
+def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:
+    """The evidence for the model: n sentences taken in turn from the reader's order (likeliest to answer first)
+    and retrieval's (closest first), so that neither ranker's miss costs the sentence that answers; a small model
+    reads few sentences well."""
+    by_reader = [c.hit for c in sorted(reading.candidates, key=lambda c: -c.p)]  # stable: retrieval breaks ties
+    turns = [h for pair in zip(by_reader, pool) for h in pair] + pool  # the rest of the pool if n is more
+    seen: dict[str, Hit] = {}
+    for h in turns:
+        seen.setdefault(h.sentence.id, h)
+    return list(seen.values())[:n]
 
 
 def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> bool:

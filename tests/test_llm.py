@@ -12,7 +12,7 @@ import pytest
 from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, ROOT, FakeEmbedder, claims_json, key_of
 from fake_openai import FakeOpenAI
 
-from qa import ABSTAIN, printing, reader_model
+from qa import ABSTAIN, answer, printing, reader, reader_model
 from qa.config import Settings
 from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
@@ -641,3 +641,26 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
         assert claim.support == "partial" and claim.probability is not None and claim.probability < sure
     else:
         assert claim.support == "supported" and claim.probability is None
+
+
+def test_the_model_reads_the_readers_likeliest_sentences_and_retrievals_closest(palmyra, server):
+    """With the gate, the evidence is taken in turn from the reader's ranking and retrieval's: on "What does UNESCO
+    call Palmyra?" retrieval's closest is the UNESCO sentence and the reader's likeliest another; both are read."""
+    settings = Settings(
+        data_dir=palmyra.settings.data_dir,
+        mode="llm",
+        model="test-model",
+        openai_base_url=server.url,
+        openai_api_key=KEY,
+        evidence_sentences=2,
+    )
+    lib = Library(settings=settings)
+    question = "What does UNESCO call Palmyra?"
+    pool = lib.search(question, answer.POOL)
+    reading = reader_model.score(reader.read(question, pool), reader_model.load())
+    likeliest = max(reading.candidates, key=lambda c: c.p).hit.sentence.id
+    closest = pool[0].sentence.id
+    assert likeliest != closest, "the two rankers agree on this question: pick one where they do not"
+    state = lib._model()._gate(lib._model()._retrieve({"question": question, "doc_ids": None}))
+    assert [h.sentence.id for h in state["hits"]] == [likeliest, closest]
+    assert not server.requests  # choosing the evidence asks no model
