@@ -63,11 +63,8 @@ def squad(data: Path, n: int) -> tuple[list, list[dict]]:
         from_text("\n\n".join(p["context"] for p in d["paragraphs"]), source="squad2", title=d["title"]) for d in docs
     ]
     qas = [q for d in docs for p in d["paragraphs"] for q in p["qas"]]
-    rng = random.Random(SEED)
-    picked = []
-    for impossible in (False, True):
-        pool = sorted((q for q in qas if q["is_impossible"] == impossible), key=lambda q: q["id"])
-        picked += _shuffled(pool, rng)[: n // 2 if impossible else n - n // 2]
+    answerable = sorted((q for q in qas if not q["is_impossible"]), key=lambda q: q["id"])
+    picked = _halves(answerable, sorted((q for q in qas if q["is_impossible"]), key=lambda q: q["id"]), n)
     golds = lambda q: sorted({a["text"] for a in q["answers"]})  # noqa: E731
     return articles, [{"question": q["question"], "gold": [golds(q)], "null": q["is_impossible"]} for q in picked]
 
@@ -95,6 +92,12 @@ def multihop_sample(data: Path, n: int) -> tuple[list, list[dict]]:
         }
         for q in picked
     ]
+
+
+def _halves(first: list, second: list, n: int) -> list:
+    """n seeded picks, half from each pool (the odd one from the first)."""
+    rng = random.Random(SEED)
+    return _shuffled(first, rng)[: n - n // 2] + _shuffled(second, rng)[: n // 2]
 
 
 def _shuffled(pool: list, rng: random.Random) -> list:
@@ -183,11 +186,7 @@ def summary(rows: list[dict]) -> dict:
 def summedits(data: Path, n: int) -> list[dict]:
     """n seeded SummEdits (news) test rows, half of them consistent summaries."""
     rows = sorted(summedits_rows(data, "test"), key=lambda r: r["id"])
-    rng = random.Random(SEED)
-    picked = []
-    for label in (1, 0):
-        picked += _shuffled([r for r in rows if r["label"] == label], rng)[: n - n // 2 if label else n // 2]
-    return picked
+    return _halves([r for r in rows if r["label"] == 1], [r for r in rows if r["label"] == 0], n)
 
 
 def judge_summaries(rows: list[dict], settings, cache: VectorCache, log: Log) -> list[dict]:

@@ -27,6 +27,18 @@ def server():
         yield s
 
 
+def scripted(library: Library, server: FakeOpenAI, **extra) -> Settings:
+    """LLM-mode settings for a library's folder, talking to the scripted server."""
+    return Settings(
+        data_dir=library.settings.data_dir,
+        mode="llm",
+        model="test-model",
+        openai_base_url=server.url,
+        openai_api_key=KEY,
+        **extra,
+    )
+
+
 @pytest.fixture
 def lib(fake_palmyra, server):
     """The chain's logic on the reference article with the fake embedder (no model load) and the scripted server.
@@ -419,14 +431,7 @@ def test_an_article_that_gives_orders_gets_no_claim_cited(tmp_path, server, obey
 
 @pytest.mark.e2e
 def test_map_reduce_summary_keeps_its_citations(palmyra, server):
-    settings = Settings(
-        data_dir=palmyra.settings.data_dir,
-        mode="llm",
-        model="test-model",
-        openai_base_url=server.url,
-        openai_api_key=KEY,
-        context_tokens=200,
-    )
+    settings = scripted(palmyra, server, context_tokens=200)
     lib = Library(settings=settings)
 
     def facts(body):  # each map call: the first evidence line, restated, with its key
@@ -611,15 +616,7 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
     assert Settings().llm_gate
     if not gate:  # gated, the model is not asked: nothing to script
         server.reply(lambda b: claims_json(("400 soldiers died.", [key_of(b, "400 ISIS fighters")])))
-    settings = Settings(
-        data_dir=palmyra.settings.data_dir,
-        mode="llm",
-        model="test-model",
-        openai_base_url=server.url,
-        openai_api_key=KEY,
-        llm_gate=gate,
-        llm_judge=False,
-    )
+    settings = scripted(palmyra, server, llm_gate=gate, llm_judge=False)
     ans = Library(settings=settings).ask("How many Syrian soldiers died in the battle?")
     asked = [r for r in server.requests if r["path"].endswith("/chat/completions")]
     if gate:
@@ -646,14 +643,7 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
 def test_the_model_reads_the_readers_likeliest_sentences_and_retrievals_closest(palmyra, server):
     """With the gate, the evidence is taken in turn from the reader's ranking and retrieval's: on "What does UNESCO
     call Palmyra?" retrieval's closest is the UNESCO sentence and the reader's likeliest another; both are read."""
-    settings = Settings(
-        data_dir=palmyra.settings.data_dir,
-        mode="llm",
-        model="test-model",
-        openai_base_url=server.url,
-        openai_api_key=KEY,
-        evidence_sentences=2,
-    )
+    settings = scripted(palmyra, server, evidence_sentences=2)
     lib = Library(settings=settings)
     question = "What does UNESCO call Palmyra?"
     pool = lib.search(question, answer.POOL)
