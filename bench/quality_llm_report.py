@@ -76,12 +76,18 @@ def markdown(rep: dict) -> str:
                 "first token <= 5 s)"
             ),
             "",
-            "| case | evidence sentences | prompt tokens | first token (s) | answer (s) | answer |",
-            "|---|---|---|---|---|---|",
+            (
+                "The first question right after the model server starts (its prompts' instructions read at start),"
+                " on a library opened as the page opens it (models and chat client loaded before the page is up);"
+                " then a follow-up on the same evidence."
+            ),
+            "",
+            "| case | evidence sentences | prompt tokens | first token (s) | answer (s) | right | answer |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {r['case']} | {r['evidence']} | {r['prompt_tokens']} | {r['first_token_s']} | {r['total_s']} | "
-            f"{r['answer'][:80]} |"
+            f"{ {True: 'yes', False: 'no'}.get(r.get('right'), '-') } | {r['answer'][:80]} |"
             for r in res["latency"]
         ]
     se = res.get("summedits")

@@ -38,10 +38,12 @@ class Library:
             settings = settings.model_copy(update={"data_dir": Path(data_dir)})
         self.settings = settings
         self.embedder = embedder or embeddings.Lazy(settings.embedding, settings.embedding_batch)
+        self._loading = None
         if preload and isinstance(self.embedder, embeddings.Lazy):
             # not a daemon: a process that exits meanwhile (say, on a store error) waits for the load to end,
             # instead of onnxruntime aborting it from the half-built session
-            threading.Thread(target=self._preload, name="qa-model-load").start()
+            self._loading = threading.Thread(target=self._preload, name="qa-model-load")
+            self._loading.start()
         self.store = Store(settings, self.embedder.name)
         self.retriever = Retriever(self.store, self.embedder, settings.data_dir / "keyword")
         self._write = threading.Lock()
@@ -51,6 +53,17 @@ class Library:
         self.embedder.load()
         with contextlib.suppress(ModelFileError):  # a missing parser is reported by the question that needs it
             reader_parse.load()  # the reader's parser: a second of a cold question, loaded while Chroma opens
+        if self.settings.use_llm():
+            import langchain_openai  # noqa: F401  the chat client's imports: 2.5 s of a first question's wait
+
+            import qa.chain  # noqa: F401
+
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait for what `preload` started (as the page does before it is up); True once it is done or there
+        was none."""
+        if self._loading is not None:
+            self._loading.join(timeout)
+        return self._loading is None or not self._loading.is_alive()
 
     # -- adding and removing ---------------------------------------------------------------------
 
