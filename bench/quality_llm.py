@@ -24,7 +24,7 @@ from bench.data import (
     rgb_rows,
     summedits_rows,
 )
-from bench.scoring import _matches, _mean, _norm, balanced_accuracy, contains_gold
+from bench.scoring import _matches, _mean, _norm, balanced_accuracy, contains_gold, fit_threshold
 from bench.vectors import CachedEmbedder, VectorCache, cache_dir
 
 SEED = 14
@@ -183,9 +183,11 @@ def summary(rows: list[dict]) -> dict:
 # -- SummEdits: the model as a judge -----------------------------------------------------------------
 
 
-def summedits(data: Path, n: int) -> list[dict]:
-    """n seeded SummEdits (news) test rows, half of them consistent summaries."""
-    rows = sorted(summedits_rows(data, "test"), key=lambda r: r["id"])
+def summedits(data: Path, n: int | None, split: str = "test") -> list[dict]:
+    """n seeded SummEdits (news) rows of a split, half of them consistent summaries; all of them for n=None."""
+    rows = sorted(summedits_rows(data, split), key=lambda r: r["id"])
+    if n is None:
+        return rows
     return _halves([r for r in rows if r["label"] == 1], [r for r in rows if r["label"] == 0], n)
 
 
@@ -198,47 +200,62 @@ def judge_summaries(rows: list[dict], settings, cache: VectorCache, log: Log) ->
     from qa.llm import ChatModel
 
     model, template = ChatModel(settings), prompts.load_all()["judge"]
+    bar = model.judge_threshold()
     split = lambda text: [text[a:b] for a, b in sentences.spans(text)]  # noqa: E731
     out = []
     for n, r in enumerate(rows, 1):
         doc, summary = split(r["doc"]), split(r["summary"]) or [r["summary"]]
         sims = cache.embed(summary) @ cache.embed(doc).T
         t = time.perf_counter()
-        verifier, judged, calls = True, True, 0
+        verifier, ps = True, []
         for i, claim in enumerate(summary):
             picked, label, _ = verify.choose(claim, doc, [float(x) for x in sims[i]], [])
             verifier &= label == verify.SUPPORTED
-            if judged:  # the judge alone: asked until a sentence fails
-                calls += 1
-                judged = chain.judge(model, template, claim, [doc[j] for j in picked])
+            ps.append(chain.judge(model, template, claim, [doc[j] for j in picked]))
+        p = min(ps)  # a summary is as sure as its least sure sentence
         out.append(
             {
                 "id": r["id"],
                 "label": int(r["label"]),
                 "verifier": verifier,
-                "judge": judged,
-                "both": verifier and judged,
+                "judge_p": p,
+                "judge": p >= bar,
+                "both": verifier and p >= bar,
                 "sentences": len(summary),
-                "calls": calls,
+                "calls": len(ps),
                 "seconds": round(time.perf_counter() - t, 2),
             }
         )
-        log(f"summedits {n}/{len(rows)} label {r['label']}: verifier {verifier}, judge {judged} ({calls} calls)")
+        log(f"summedits {n}/{len(rows)} label {r['label']}: verifier {verifier}, judge p(yes) {p:.3f}")
     return out
 
 
-def summedits_summary(rows: list[dict]) -> dict:
+def summedits_summary(rows: list[dict], bar: float, dev: list[dict] | None = None) -> dict:
+    """Balanced accuracy of the checks, the judge held to the product's bar; with dev rows, the bar fitted on
+    them too (what the product's bar should be) and the judge on these rows at that bar."""
     labels = [r["label"] for r in rows]
-    return {
+    out = {
         "n": len(rows),
         "consistent": sum(labels),
         **{
             f"{check}_balanced_accuracy": balanced_accuracy([float(r[check]) for r in rows], labels, 0.5)
             for check in ("verifier", "judge", "both")
         },
+        "bar": bar,
         "judge_calls": sum(r["calls"] for r in rows),
         "seconds_p50": sorted(r["seconds"] for r in rows)[len(rows) // 2] if rows else None,
     }
+    if dev:
+        dev_p, dev_labels = [r["judge_p"] for r in dev], [r["label"] for r in dev]
+        fitted = round(fit_threshold(dev_p, dev_labels), 4)
+        out |= {
+            "dev_n": len(dev),
+            "dev_bar": fitted,
+            "dev_judge_balanced_accuracy": balanced_accuracy(dev_p, dev_labels, fitted),
+            "dev_judge_balanced_accuracy_at_bar": balanced_accuracy(dev_p, dev_labels, bar),
+            "judge_balanced_accuracy_at_dev_bar": balanced_accuracy([r["judge_p"] for r in rows], labels, fitted),
+        }
+    return out
 
 
 # -- running -------------------------------------------------------------------------------------------
@@ -353,6 +370,7 @@ def run(
 ) -> dict:
     from bench.data import find_data
     from qa import embeddings
+    from qa.llm import ChatModel
 
     t0 = time.perf_counter()
     data = find_data(data)
@@ -370,9 +388,10 @@ def run(
             log(f"{name}: {json.dumps(results[name])}")
         if sizes.get("summedits"):
             t = time.perf_counter()
+            dev = None if quick else judge_summaries(summedits(data, None, "dev"), settings, cache, log)
             rows["summedits"] = judge_summaries(summedits(data, sizes["summedits"]), settings, cache, log)
             results["summedits"] = {
-                **summedits_summary(rows["summedits"]),
+                **summedits_summary(rows["summedits"], ChatModel(settings).judge_threshold(), dev),
                 "seconds": round(time.perf_counter() - t, 1),
             }
             log(f"summedits: {json.dumps(results['summedits'])}")

@@ -98,8 +98,10 @@ def markdown(rep: dict) -> str:
             "",
             (
                 f"{se['n']} summaries ({se['consistent']} consistent). Each summary sentence is checked as an answer's"
-                " claim is: the support the verifier chooses among the document's sentences, then the model's verdict"
-                " on that support; a summary passes when every sentence does."
+                " claim is: the support the verifier chooses among the document's sentences, then the model's"
+                " probability of yes on that support (its first token's logprobs); a summary is as sure as its least"
+                f" sure sentence and passes the judge at P(yes) >= {_fmt(se.get('bar'))}, the bar QA_MODE=llm holds"
+                " this model to (qa/llm.py JUDGE_THRESHOLDS)."
             ),
             "",
             "| check | balanced accuracy |",
@@ -108,6 +110,18 @@ def markdown(rep: dict) -> str:
             f"| model judge alone | {_fmt(se['judge_balanced_accuracy'])} (target >= 0.70) |",
             f"| both, as QA_MODE=llm labels a claim | {_fmt(se['both_balanced_accuracy'])} |",
             "",
+        ]
+        if se.get("dev_n"):
+            lines += [
+                (
+                    f"The bar fitted on all {se['dev_n']} dev summaries: P(yes) >= {_fmt(se['dev_bar'])}, dev balanced"
+                    f" accuracy {_fmt(se['dev_judge_balanced_accuracy'])} (at the product's bar"
+                    f" {_fmt(se['dev_judge_balanced_accuracy_at_bar'])}); the test sample at the fitted bar:"
+                    f" {_fmt(se['judge_balanced_accuracy_at_dev_bar'])}."
+                ),
+                "",
+            ]
+        lines += [
             f"{se['judge_calls']} judge calls; seconds per summary p50 {_fmt(se['seconds_p50'])}; {se['seconds']:.0f} s.",
         ]
     p = res.get("palmyra")

@@ -217,13 +217,13 @@ class ModelPath:
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:
         """The model's verdict on each claim that stands, with its chosen sentences, one short call per claim (a
-        small model judges one claim reliably, a list of them not); a claim it does not answer "yes" becomes
-        unsupported."""
-        out = list(checked)
+        small model judges one claim reliably, a list of them not); a claim whose P(yes) is under the model's
+        threshold becomes unsupported."""
+        out, bar = list(checked), self.model.judge_threshold()
         for n, (rc, label, score, used) in enumerate(checked):
             if label == verify.UNSUPPORTED or not used:
                 continue
-            if not judge(self.model, self.prompts["judge"], rc.text, [ev.hits[k].sentence.text for k in used]):
+            if judge(self.model, self.prompts["judge"], rc.text, [ev.hits[k].sentence.text for k in used]) < bar:
                 out[n] = (rc, verify.UNSUPPORTED, score, [])
         return out
 
@@ -322,11 +322,12 @@ def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:
     return list(seen.values())[:n]
 
 
-def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> bool:
-    """The model as a judge: do these sentences state the claim? Only a clear yes counts (cite.says_yes)."""
+def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> float:
+    """The model as a judge: its probability that these sentences state the claim (P(yes) of a one-word reply);
+    a claim stands when it reaches model.judge_threshold()."""
     evidence = "\n".join(f"- {' '.join(s.split())}" for s in sentences)
     messages = template.messages(fence=cite.Evidence.of([]).fence, claim=" ".join(claim.split()), evidence=evidence)
-    return cite.says_yes(model.complete(messages).text)
+    return model.yes_probability(messages)
 
 
 def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
         description="Also ask the model whether each claim's cited sentences state it (one "
         "short call per claim); it can only lower a claim's label. QA_LLM_JUDGE.",
     )
+    llm_judge_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="The judge's bar: a claim stands when the model's probability of 'yes' reaches it (from the "
+        "server's logprobs). Default: the value fitted for the model on SummEdits dev where qa has one, else 0.5. "
+        "QA_LLM_JUDGE_THRESHOLD.",
+    )
     llm_gate: bool = Field(
         True,
         description="Let the extractive reader answer 'the articles do not say' before the model is asked, "

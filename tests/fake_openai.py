@@ -9,6 +9,7 @@ replays scripted replies in order and logs every request. The real `openai` clie
         server.reply("x", delay=5)              # answers after 5 s (a timeout)
         server.reply("partial", truncate=True)  # a stream cut off before [DONE]
         server.reply('{"claims": [', finish="length")  # a reply cut off at the token limit
+        server.reply("yes", logprobs={"yes": -0.6, "no": -0.8})  # the first token's top logprobs, when asked
         server.raw(b"<html>Bad gateway</html>")  # HTTP 200 with a body that is not the API's JSON
         server.drop()                           # the connection closed without a response
         server.requests                          # what the client sent (parsed JSON bodies)
@@ -103,7 +104,7 @@ class FakeOpenAI:
                     r = {**r, "content": r["content"](body)}
                 if body.get("stream"):
                     return self._stream(body, r)
-                self._json(200, _completion(body, r["content"], r.get("finish", "stop")))
+                self._json(200, _completion(body, r["content"], r.get("finish", "stop"), r.get("logprobs")))
 
             def _json(self, status, obj):
                 self._raw(status, "application/json", json.dumps(obj).encode())
@@ -160,13 +161,19 @@ def _usage(body: dict, content: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _completion(body: dict, content: str, finish: str = "stop") -> dict:
+def _completion(body: dict, content: str, finish: str = "stop", top: dict | None = None) -> dict:
+    choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
+    if top and body.get("logprobs"):  # as OpenAI and llama.cpp give them: the first token, its alternatives
+        alternatives = sorted(top.items(), key=lambda t: -t[1])[: body.get("top_logprobs") or 1]
+        first = {"token": alternatives[0][0], "logprob": alternatives[0][1], "bytes": None}
+        first["top_logprobs"] = [{"token": t, "logprob": lp, "bytes": None} for t, lp in alternatives]
+        choice["logprobs"] = {"content": [first]}
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": 0,
         "model": body["model"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "choices": [choice],
         "usage": _usage(body, content),
     }
 

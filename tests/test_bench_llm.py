@@ -48,7 +48,30 @@ def test_summaries_judged_on_the_chosen_support(tmp_path):
         assert "Roman ruins" not in user, user
     assert any(c.startswith("400 ISIS") and DEATHS in u and RECAPTURE not in u for c, u in asked)
 
-    s = quality_llm.summedits_summary(rows)
+    # the scripted server gives no logprobs: P(yes) is its word, 1 or 0
+    assert [by_id[i]["judge_p"] for i in "abc"] == [1.0, 1.0, 0.0]
+    s = quality_llm.summedits_summary(rows, 0.5)
     assert (s["n"], s["consistent"], s["judge_calls"]) == (3, 1, 4)
     assert s["both_balanced_accuracy"] == 1.0
     assert s["judge_balanced_accuracy"] == 0.75  # consistent one right; of the two edits, one caught
+    assert "dev_bar" not in s
+
+
+def test_the_judges_bar_is_fitted_on_dev_and_applied_to_test():
+    def row(label, p):
+        return {
+            "label": label,
+            "judge_p": p,
+            "verifier": True,
+            "judge": p >= 0.6,
+            "both": p >= 0.6,
+            "calls": 1,
+            "seconds": 0.1,
+        }
+
+    dev = [row(1, 0.9), row(1, 0.8), row(0, 0.7), row(0, 0.3)]  # best cut between 0.7 and 0.8
+    test = [row(1, 0.75), row(0, 0.65), row(1, 0.95), row(0, 0.72)]
+    s = quality_llm.summedits_summary(test, 0.6, dev)
+    assert s["dev_bar"] == 0.75 and s["dev_judge_balanced_accuracy"] == 1.0
+    assert s["dev_judge_balanced_accuracy_at_bar"] == 0.75  # at 0.6 the dev edit at 0.7 passes
+    assert s["judge_balanced_accuracy_at_dev_bar"] == 1.0 and s["judge_balanced_accuracy"] == 0.5
