@@ -101,7 +101,7 @@ def markdown(rep: dict) -> str:
                 " claim is: the support the verifier chooses among the document's sentences, then the model's"
                 " probability of yes on that support (its first token's logprobs); a summary is as sure as its least"
                 f" sure sentence and passes the judge at P(yes) >= {_fmt(se.get('bar'))}, the bar QA_MODE=llm holds"
-                " this model to (qa/llm.py JUDGE_THRESHOLDS)."
+                " claims to (QA_LLM_JUDGE_THRESHOLD)."
             ),
             "",
             "| check | balanced accuracy |",

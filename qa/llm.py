@@ -38,10 +38,6 @@ PRICES = {
     "gpt-5-nano": (0.05, 0.40),
 }
 
-# the judge's bar on P(yes) per model, fitted on SummEdits dev by `python -m bench quality --model` (it reports the
-# dev fit beside this value); a model not listed is held to 0.5, its plain yes or no
-JUDGE_THRESHOLDS = {"qwen2.5-coder-1.5b-instruct": 0.60}
-
 
 _FENCE = re.compile(r"evidence-[0-9a-f]{8}")
 TOP_LOGPROBS = 10  # of a yes/no reply's first token: "yes", "Yes", " yes" and the noes are among them
@@ -152,9 +148,7 @@ class ChatModel:
         return p
 
     def judge_threshold(self) -> float:
-        if self.settings.llm_judge_threshold is not None:
-            return self.settings.llm_judge_threshold
-        return JUDGE_THRESHOLDS.get(self.name, 0.5)
+        return self.settings.llm_judge_threshold
 
     def cached(self, messages: list[tuple[str, str]], schema: dict | None = None) -> bool:
         path = self._cache_path(messages, schema)
