@@ -200,7 +200,7 @@ def judge_summaries(rows: list[dict], settings, cache: VectorCache, log: Log) ->
     from qa.llm import ChatModel
 
     model, template = ChatModel(settings), prompts.load_all()["judge"]
-    bar = model.judge_threshold()
+    bar = settings.llm_judge_threshold
     split = lambda text: [text[a:b] for a, b in sentences.spans(text)]  # noqa: E731
     out = []
     for n, r in enumerate(rows, 1):
@@ -370,7 +370,6 @@ def run(
 ) -> dict:
     from bench.data import find_data
     from qa import embeddings
-    from qa.llm import ChatModel
 
     t0 = time.perf_counter()
     data = find_data(data)
@@ -391,7 +390,7 @@ def run(
             dev = None if quick else judge_summaries(summedits(data, None, "dev"), settings, cache, log)
             rows["summedits"] = judge_summaries(summedits(data, sizes["summedits"]), settings, cache, log)
             results["summedits"] = {
-                **summedits_summary(rows["summedits"], ChatModel(settings).judge_threshold(), dev),
+                **summedits_summary(rows["summedits"], settings.llm_judge_threshold, dev),
                 "seconds": round(time.perf_counter() - t, 1),
             }
             log(f"summedits: {json.dumps(results['summedits'])}")

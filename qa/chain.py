@@ -217,9 +217,9 @@ class ModelPath:
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:
         """The model's verdict on each claim that stands, with its chosen sentences, one short call per claim (a
-        small model judges one claim reliably, a list of them not); a claim whose P(yes) is under the model's
-        threshold becomes unsupported."""
-        out, bar = list(checked), self.model.judge_threshold()
+        small model judges one claim reliably, a list of them not); a claim whose P(yes) is under
+        QA_LLM_JUDGE_THRESHOLD becomes unsupported."""
+        out, bar = list(checked), self.settings.llm_judge_threshold
         for n, (rc, label, score, used) in enumerate(checked):
             if label == verify.UNSUPPORTED or not used:
                 continue
@@ -324,7 +324,7 @@ def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:
 
 def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> float:
     """The model as a judge: its probability that these sentences state the claim (P(yes) of a one-word reply);
-    a claim stands when it reaches model.judge_threshold()."""
+    a claim stands when it reaches QA_LLM_JUDGE_THRESHOLD."""
     evidence = "\n".join(f"- {' '.join(s.split())}" for s in sentences)
     messages = template.messages(fence=cite.Evidence.of([]).fence, claim=" ".join(claim.split()), evidence=evidence)
     return model.yes_probability(messages)

@@ -43,6 +43,16 @@ _FENCE = re.compile(r"evidence-[0-9a-f]{8}")
 TOP_LOGPROBS = 10  # of a yes/no reply's first token: "yes", "Yes", " yes" and the noes are among them
 
 
+def _remember(path: Path | None, data: dict) -> None:
+    """A reply into the reply cache (QA_LLM_CACHE_DIR), written whole or not at all."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
 def _yes_probability(logprobs: dict | None, text: str) -> float:
     """P(yes) / (P(yes) + P(no)) over the first token's top alternatives; the word itself without them."""
     first = ((logprobs or {}).get("content") or [{}])[0].get("top_logprobs") or []
@@ -106,24 +116,19 @@ class ChatModel:
                 data["text"], Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None)
             )
         reply = self._complete(messages, schema)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps(
-                    {
-                        "text": reply.text,
-                        "prompt_tokens": reply.usage.prompt_tokens,
-                        "completion_tokens": reply.usage.completion_tokens,
-                    }
-                )
-            )
-            tmp.replace(path)
+        _remember(
+            path,
+            {
+                "text": reply.text,
+                "prompt_tokens": reply.usage.prompt_tokens,
+                "completion_tokens": reply.usage.completion_tokens,
+            },
+        )
         return reply
 
     def yes_probability(self, messages: list[tuple[str, str]]) -> float:
         """A one-word yes/no question: the probability the model gives "yes" against "no" in its first token
-        (the server's top logprobs), so a caller can hold it to a threshold fitted for the model. A server
+        (the server's top logprobs), for a caller to hold to a bar (QA_LLM_JUDGE_THRESHOLD). A server
         that gives no logprobs: 1.0 for a clear yes, else 0.0. Cached as `complete` is."""
         import openai
 
@@ -140,15 +145,8 @@ class ChatModel:
         if not self._logprobs:
             text, logprobs = self.complete(messages).text, None
         p = _yes_probability(logprobs, text)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"p_yes": p, "text": text}))
-            tmp.replace(path)
+        _remember(path, {"p_yes": p, "text": text})
         return p
-
-    def judge_threshold(self) -> float:
-        return self.settings.llm_judge_threshold
 
     def cached(self, messages: list[tuple[str, str]], schema: dict | None = None) -> bool:
         path = self._cache_path(messages, schema)
