@@ -168,6 +168,11 @@ def pool_match(reading: Reading) -> float:
     return max((max(c.features[top], c.features[aligned]) for c in reading.candidates), default=0.0)
 
 
+def asks(text: str) -> bool:
+    """The sentence is itself a question (a quoted one, 'he asked: "Why now?"', reports what was asked)."""
+    return text.rstrip().endswith("?")
+
+
 def score(reading: Reading, weights: Weights) -> Reading:
     """Fill in every span's and candidate's probability, and each candidate's best span."""
     for c in reading.candidates:
@@ -181,7 +186,7 @@ def score(reading: Reading, weights: Weights) -> Reading:
         # its numbers count something other than what the question counts ("400 fighters" for "how many
         # soldiers"): whatever else it shares with the question, it does not say; and evidence that lacks
         # what the question names (another tournament, another company), or that is far from it, is about
-        # something else
-        gated = c.features[names] < weights.min_names or match < weights.min_match
+        # something else; and a sentence that asks ("Who directed Titanic?" as a page's heading) states nothing
+        gated = c.features[names] < weights.min_names or match < weights.min_match or asks(c.hit.sentence.text)
         c.p = 0.0 if c.features[counts_other] or gated else float(p)
     return reading

@@ -63,6 +63,19 @@ def test_the_mayor_is_found_behind_said():
     assert 0.0 <= ans.probability <= 1.0 and ans.claims[0].probability == ans.probability
 
 
+def test_a_sentence_that_asks_does_not_answer():
+    # a page's heading repeats the question word for word; the answer is in the sentence below it
+    hits = [
+        hit("Who directed Titanic, the 1997 film that won eleven Oscars?", 1, 0.9, 9.0),
+        hit("The film was directed by James Cameron.", 2, 0.5, 3.0, before="Titanic opened in 1997."),
+    ]
+    ans = answer.extractive("Who directed Titanic?", hits, 5)
+    assert "?" not in ans.answer
+    assert ans.abstained or "James Cameron" in ans.answer
+    quoted = hit('"Who directed the film?" the reporter asked the studio.', 3, 0.6, 3.0)
+    assert not reader_model.asks(quoted.sentence.text)
+
+
 def test_soldiers_are_not_answered_by_fighters():
     hits = [
         hit("400 ISIS fighters died in the battle for the city, a monitoring group said.", 5, 0.62, 6.0),
