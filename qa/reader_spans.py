@@ -110,12 +110,18 @@ def _span(
     is_exact = label in exact
     rel_toks = [t for t in at.relation if not lo <= t.i < hi]
     near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
-    counts_other = q.answer_type in qn.COUNTS and any(
-        (t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"} and stems[_counted(t).i] not in q.words
+    # what the span's numbers count: "400" counts "fighters", so it does not answer "how many soldiers", and
+    # neither does "eleven days" answer "how many workers"; "eleven days" does answer "how many days"
+    counted = [
+        _counts_asked(_counted(t), stems, q.words)
         for t in doc[lo:hi]
-    )  # "400" counts "fighters", so it does not answer "how many soldiers"
+        if (t.like_num or t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"}
+    ]
+    counts_other = q.answer_type in qn.COUNTS and bool(counted) and not any(counted)
     if counts_other:  # of the type, but an answer about something else
         is_exact, inner = False, set()
+    elif q.answer_type in qn.COUNTS and any(counted) and label in loose:
+        is_exact = True  # a count of what is asked, whatever its entity label ("eleven days": DATE)
     f = [
         float(is_exact),
         float(label in loose),
@@ -131,6 +137,16 @@ def _span(
         math.log1p(hi - lo),
     ]
     return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))
+
+
+def _counts_asked(head, stems: list[str], words: frozenset[str]) -> bool:
+    """The counted word is one the question names, or a share of one ("87% *of its members*")."""
+    if stems[head.i] in words:
+        return True
+    return any(
+        c.dep_ == "prep" and c.lower_ == "of" and any(g.dep_ == "pobj" and stems[g.i] in words for g in c.children)
+        for c in head.children
+    )
 
 
 def _attached(root, toks, lo: int, hi: int) -> float:

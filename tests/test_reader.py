@@ -51,6 +51,25 @@ def test_a_number_counting_something_else_does_not_count_the_focus():
     assert own.features[reader_spans.SPAN_FEATURES.index("focus_attached")] > 0
 
 
+@pytest.mark.parametrize(
+    "question, text, number, counts_asked",
+    [
+        # a duration counts days, whatever the question counts
+        ("How many workers went on strike?", "The workers ended a strike that had lasted eleven days.", "eleven", False),
+        ("How many days did the strike last?", "The workers ended a strike that had lasted eleven days.", "eleven", True),
+        # a share of what is asked counts it
+        ("How many members voted for the deal?", "The union said 87% of its members voted for the deal.", "87", True),
+        ("How many ships were waiting?", "The strike left 300 container ships waiting at anchor.", "300", True),
+    ],
+)
+def test_what_a_number_counts(question, text, number, counts_asked):
+    found = [s for s in spans(question, text) if number in s.text.split() or s.text.startswith(number)]
+    assert found, [s.text for s in spans(question, text)]
+    other = reader_spans.SPAN_FEATURES.index("counts_other")
+    assert any(s.exact for s in found) == counts_asked
+    assert all(s.features[other] == float(not counts_asked) for s in found)
+
+
 def test_the_mayor_is_found_behind_said():
     hits = [
         hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
