@@ -111,11 +111,13 @@ def _span(
     rel_toks = [t for t in at.relation if not lo <= t.i < hi]
     near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
     # what the span's numbers count: "400" counts "fighters", so it does not answer "how many soldiers", and
-    # neither does "eleven days" answer "how many workers"; "eleven days" does answer "how many days"
+    # neither does "eleven days" answer "how many workers" (any number, for a count; for "how big" or "how
+    # much", a number of the asked type only); "eleven days" does answer "how many days"
     counted = [
         _counts_asked(_counted(t), stems, q.words)
         for t in doc[lo:hi]
-        if (t.like_num or t.ent_type_ in exact or is_exact) and t.dep_ in {"nummod", "quantmod"}
+        if (t.ent_type_ in exact or is_exact or (q.answer_type == qn.CARDINAL and t.like_num))
+        and t.dep_ in {"nummod", "quantmod"}
     ]
     counts_other = q.answer_type in qn.COUNTS and bool(counted) and not any(counted)
     if counts_other:  # of the type, but an answer about something else
