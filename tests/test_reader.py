@@ -55,8 +55,8 @@ def test_a_number_counting_something_else_does_not_count_the_focus():
     "question, text, number, counts_asked",
     [
         # a duration counts days, whatever the question counts
-        ("How many workers went on strike?", "The workers ended a strike that had lasted eleven days.", "eleven", False),
-        ("How many days did the strike last?", "The workers ended a strike that had lasted eleven days.", "eleven", True),
+        ("How many workers went on strike?", "They ended a strike that had lasted eleven days.", "eleven", False),
+        ("How many days did the strike last?", "They ended a strike that had lasted eleven days.", "eleven", True),
         # a share of what is asked counts it
         ("How many members voted for the deal?", "The union said 87% of its members voted for the deal.", "87", True),
         ("How many ships were waiting?", "The strike left 300 container ships waiting at anchor.", "300", True),
