@@ -113,16 +113,20 @@ def _span(
     # what the span's numbers count: "400" counts "fighters", so it does not answer "how many soldiers", and
     # neither does "eleven days" answer "how many workers" (any number, for a count; for "how big" or "how
     # much", a number of the asked type only); "eleven days" does answer "how many days"
-    counted = [
-        _counts_asked(_counted(t), stems, q.words)
-        for t in doc[lo:hi]
-        if (t.ent_type_ in exact or is_exact or (q.answer_type == qn.CARDINAL and t.like_num))
-        and t.dep_ in {"nummod", "quantmod"}
-    ]
-    counts_other = q.answer_type in qn.COUNTS and bool(counted) and not any(counted)
+    counted = (
+        [
+            _counts_asked(_counted(t), stems, q.words)
+            for t in doc[lo:hi]
+            if (t.ent_type_ in exact or is_exact or (q.answer_type == qn.CARDINAL and t.like_num))
+            and t.dep_ in {"nummod", "quantmod"}
+        ]
+        if q.answer_type in qn.COUNTS
+        else []
+    )
+    counts_other = bool(counted) and not any(counted)
     if counts_other:  # of the type, but an answer about something else
         is_exact, inner = False, set()
-    elif q.answer_type in qn.COUNTS and any(counted) and label in loose:
+    elif any(counted) and label in loose:
         is_exact = True  # a count of what is asked, whatever its entity label ("eleven days": DATE)
     f = [
         float(is_exact),
