@@ -15,6 +15,7 @@ import numpy as np
 from qa.config import DATA
 from qa.reader import MODEL_FEATURES, SENTENCE_FEATURES, Reading
 from qa.reader_spans import SPAN_FEATURES
+from qa.text import asks
 
 WEIGHTS = DATA / "reader.json"
 
@@ -166,11 +167,6 @@ def pool_match(reading: Reading) -> float:
     cosine to the sentence that answers it, and still find every one of its words there)."""
     top, aligned = SENTENCE_FEATURES.index("top_similarity"), SENTENCE_FEATURES.index("align_context")
     return max((max(c.features[top], c.features[aligned]) for c in reading.candidates), default=0.0)
-
-
-def asks(text: str) -> bool:
-    """The sentence is itself a question (a quoted one, 'he asked: "Why now?"', reports what was asked)."""
-    return text.rstrip().endswith("?")
 
 
 def score(reading: Reading, weights: Weights) -> Reading:

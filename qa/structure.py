@@ -66,9 +66,15 @@ def _counted(doc) -> dict[str, set[str]]:
     """Each number of a text with the stems of what it counts ("400 ISIS fighters" -> {"400": {"fighter"}})."""
     out: dict[str, set[str]] = {}
     for tok in doc:
-        if tok.like_num and tok.dep_ == "nummod" and tok.head.pos_ in ("NOUN", "PROPN"):
+        if tok.like_num and tok.dep_ == "nummod" and tok.head.pos_ in ("NOUN", "PROPN") and not _dates(tok):
             out.setdefault(tok.text.replace(",", ""), set()).update(tokenize([tok.head.text])[0])
     return out
+
+
+def _dates(tok) -> bool:
+    """A number that dates its noun instead of counting it: a year ("the 2018 Nobel Prize", "the 2014 World
+    Cup") is a date the noun is not part of; "eleven days" is a date that counts days."""
+    return tok.ent_type_ in ("DATE", "TIME") and tok.head.ent_type_ not in ("DATE", "TIME")
 
 
 def mismatch(claim: str, evidence: list[str]) -> str | None:

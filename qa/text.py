@@ -60,3 +60,9 @@ def flat(text: str) -> str:
 def content_id(text: str) -> str:
     """A document's id: a hash of its clean text, so the same article is stored once."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def asks(text: str) -> bool:
+    """The sentence is itself a question: it states nothing, so it neither answers nor supports (a page's
+    heading "Who directed Titanic?"; a quoted one, 'he asked: "Why now?"', reports what was asked)."""
+    return text.rstrip().endswith("?")

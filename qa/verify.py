@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from qa import structure
-from qa.text import tokenize
+from qa.text import asks, tokenize
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -44,6 +44,11 @@ def is_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
+def states(sentence: str) -> bool:
+    """The sentence can support a claim: it is not an instruction to the model and not itself a question."""
+    return not is_instruction(sentence) and not asks(sentence)
+
+
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w%$.]+", " ", text.casefold()).split())
 
@@ -51,7 +56,7 @@ def _norm(text: str) -> str:
 def check(claim: str, evidence: list[str], similarity: float | None = None) -> tuple[str, float]:
     """similarity: cosine between the claim and its closest cited sentence, when an embedder is at
     hand; it can lift a paraphrase from partial to supported, never excuse a missing number or name."""
-    evidence = [e for e in evidence if not is_instruction(e)]
+    evidence = [e for e in evidence if states(e)]
     if not evidence:
         return UNSUPPORTED, 0.0
     text = " ".join(evidence)
@@ -81,7 +86,7 @@ def choose(
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
     each covers claim words the chosen ones lack, up to `most`. Never the whole evidence."""
-    usable = [i for i in range(len(texts)) if not is_instruction(texts[i])]
+    usable = [i for i in range(len(texts)) if states(texts[i])]
     order = [i for i in dict.fromkeys(hinted) if i in usable]
     order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])
     order = order[:POOL]

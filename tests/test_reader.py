@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT, qa_env
 
 from qa import align, answer, reader, reader_model, reader_spans
+from qa.text import asks
 from qa.types import ABSTAIN, Hit, Sentence
 
 
@@ -92,7 +93,7 @@ def test_a_sentence_that_asks_does_not_answer():
     assert "?" not in ans.answer
     assert ans.abstained or "James Cameron" in ans.answer
     quoted = hit('"Who directed the film?" the reporter asked the studio.', 3, 0.6, 3.0)
-    assert not reader_model.asks(quoted.sentence.text)
+    assert not asks(quoted.sentence.text)
 
 
 def test_soldiers_are_not_answered_by_fighters():

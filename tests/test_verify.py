@@ -36,6 +36,22 @@ def test_instructions_to_the_model_never_support():
     assert not verify.is_instruction(EVIDENCE[0])
 
 
+def test_a_question_never_supports():
+    # a page heading repeats the question; the claim must rest on the sentence that states it
+    texts = ["Who directed Titanic and Avatar?", "Titanic is a 1997 film directed by James Cameron."]
+    picked, label, _ = verify.choose("James Cameron directed Titanic.", texts, [0.9, 0.4], [0])
+    assert (picked, label) == ([1], verify.SUPPORTED)
+    assert verify.check("James Cameron directed Avatar.", texts[:1]) == (verify.UNSUPPORTED, 0.0)
+
+
+def test_a_year_dates_what_it_stands_by_and_counts_nothing():
+    from qa import structure
+
+    evidence = ["The Nobel Prize in Literature 2018 was awarded to Olga Tokarczuk."]  # 2018 parsed as Literature's
+    assert structure.mismatch("Olga Tokarczuk was awarded the 2018 Nobel Prize in Literature.", evidence) is None
+    assert structure.mismatch("The strike lasted eleven days.", ["The strike of eleven workers ended."])  # a count
+
+
 def test_stricter_keeps_the_lower_label():
     assert verify.stricter(verify.SUPPORTED, verify.PARTIAL) == verify.PARTIAL
     assert verify.stricter(verify.UNSUPPORTED, verify.SUPPORTED) == verify.UNSUPPORTED
