@@ -2,7 +2,7 @@
 -> Answer; streaming with citations as typed events; map-reduce summaries whose citations survive.
 
 Same contract as the extractive path: every claim cites sentence ids from the evidence, each citation is
-verified, an invented key is dropped and its claim marked unsupported, abstention is `ABSTAIN`.
+verified, invented keys are dropped (a claim citing only invented ones is unsupported), abstention is `ABSTAIN`.
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ class ModelPath:
         """Claims with markers for the sentences chosen to support them; (marker -> sentence) of those cited. The
         model's keys are a hint: each claim cites the smallest set of evidence sentences that supports it
         (verify.choose), checked offline, then by the model as a judge (QA_LLM_JUDGE), which can only lower a label.
-        A key that was never in the evidence means the model invented its source: that claim is unsupported."""
+        A claim whose keys were all never in the evidence has an invented source: it is unsupported. A key past the
+        end of an otherwise real list (a small model enumerating S1, S2, ... one too far) is dropped from the hint."""
         checked = [self._choose(rc, ev) for rc in raw]
         if self.settings.llm_judge:
             checked = self._judged(checked, ev)
@@ -206,8 +207,10 @@ class ModelPath:
         return claims, {m: ev.hits[key] for key, m in markers.items()}
 
     def _choose(self, rc: cite.RawClaim, ev: cite.Evidence) -> tuple[cite.RawClaim, str, float, list[str]]:
-        if any(key not in ev.hits for key in rc.keys) or not ev.hits:
+        real = [key for key in rc.keys if key in ev.hits]
+        if (rc.keys and not real) or not ev.hits:
             return rc, verify.UNSUPPORTED, 0.0, []
+        rc = cite.RawClaim(rc.text, real)
         keys = _candidates(rc, ev)
         texts = [ev.hits[k].sentence.text for k in keys]
         vecs = self.embedder.embed([rc.text, *texts])  # (1 + n, dim)
@@ -280,7 +283,7 @@ class ModelPath:
                 )
             )
             usage = usage.add(reply.usage)
-            facts += [c for c in cite.parse(reply.text)[1] if c.keys and set(c.keys) <= set(keys)]
+            facts += _in_part(cite.parse(reply.text)[1], keys)
         if len(groups) > 1:
             lines = "\n".join(f"- {f.text} " + "".join(f"[{k}]" for k in f.keys) for f in facts)
             reply = self._complete(
@@ -308,6 +311,17 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
+
+
+def _in_part(facts: list[cite.RawClaim], keys: list[str]) -> list[cite.RawClaim]:
+    """A map step's facts with the keys of the part it read. A fact citing only keys it was never shown has an
+    invented source and is dropped; a fact without keys stays, for the checker to find its support."""
+    out = []
+    for fact in facts:
+        shown = [k for k in fact.keys if k in keys]
+        if shown or not fact.keys:
+            out.append(cite.RawClaim(fact.text, shown))
+    return out
 
 
 def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from qa.types import ABSTAIN, Hit
 
 KEY = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S?\d+)*)\s*\]", re.IGNORECASE)
-KEY_ID = re.compile(r"S?(\d+)", re.IGNORECASE)
+KEY_ID = re.compile(r"\[?\s*S?(\d+)\s*\]?", re.IGNORECASE)  # S3, 3 or [S3] in a JSON list
 
 # the structured-output schema; strict servers need every property listed as required
 SCHEMA = {

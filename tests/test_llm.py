@@ -478,6 +478,36 @@ def test_map_reduce_summary_keeps_its_citations(palmyra, server):
         assert article[c.start : c.end] == c.text
 
 
+def test_a_summary_keeps_facts_a_small_model_keys_loosely(palmyra, server):
+    """What a 1.5B model writes: every key listed and one past the end, a key in brackets inside the JSON list,
+    a fact without keys. Each stands on the sentence that supports it; a fact citing only unseen keys is dropped."""
+    lib = Library(settings=scripted(palmyra, server))
+
+    def loose(body):
+        keys = re.findall(r"^\[(S\d+)\] ", body["messages"][-1]["content"], re.M)
+        return claims_json(
+            ("400 ISIS fighters died in the battle for Palmyra.", [*keys, f"S{len(keys) + 1}"]),
+            (
+                "UNESCO calls Palmyra a site of outstanding universal value.",
+                [f"[{key_of(body, 'outstanding universal value')}]"],
+            ),
+            ("The Syrian army is led by a general.", [f"S{len(keys) + 7}"]),
+            ("Government forces recaptured Palmyra on Sunday.", []),
+        )
+
+    server.default = {"content": loose}
+    summary = lib.summarize(sentences=4)
+    article = palmyra.article(summary.doc_ids[0])
+    texts = [s.text for s in summary.sentences]
+    assert "The Syrian army is led by a general." not in texts and len(texts) == 3
+    assert [s.support for s in summary.sentences] == ["supported"] * 3
+    cited = {c.marker: c.text for c in summary.citations}
+    assert cited[summary.sentences[0].citations[0]].startswith(FIGHTERS_SENTENCE)
+    assert "outstanding universal value" in cited[summary.sentences[1].citations[0]]
+    assert "recaptured" in cited[summary.sentences[2].citations[0]]
+    assert all(article[c.start : c.end] == c.text for c in summary.citations)
+
+
 @pytest.mark.e2e
 def test_cli_ask_json_in_llm_mode(palmyra, server):
     server.reply(
