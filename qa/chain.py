@@ -283,7 +283,7 @@ class ModelPath:
                 )
             )
             usage = usage.add(reply.usage)
-            facts += _in_part(cite.parse(reply.text)[1], keys)
+            facts += cite.in_part(cite.parse(reply.text)[1], keys)
         if len(groups) > 1:
             lines = "\n".join(f"- {f.text} " + "".join(f"[{k}]" for k in f.keys) for f in facts)
             reply = self._complete(
@@ -311,17 +311,6 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
-
-
-def _in_part(facts: list[cite.RawClaim], keys: list[str]) -> list[cite.RawClaim]:
-    """A map step's facts with the keys of the part it read. A fact citing only keys it was never shown has an
-    invented source and is dropped; a fact without keys stays, for the checker to find its support."""
-    out = []
-    for fact in facts:
-        shown = [k for k in fact.keys if k in keys]
-        if shown or not fact.keys:
-            out.append(cite.RawClaim(fact.text, shown))
-    return out
 
 
 def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:

@@ -86,6 +86,17 @@ def parse(output: str) -> tuple[bool, list[RawClaim]]:
     return False, parse_text(output)
 
 
+def in_part(facts: list[RawClaim], keys: list[str]) -> list[RawClaim]:
+    """A map step's facts with the keys of the part it read. A fact citing only keys it was never shown has an
+    invented source and is dropped; a fact without keys stays, for the checker to find its support."""
+    out = []
+    for fact in facts:
+        shown = [k for k in fact.keys if k in keys]
+        if shown or not fact.keys:
+            out.append(RawClaim(fact.text, shown))
+    return out
+
+
 def parse_text(output: str) -> list[RawClaim]:
     from qa.sentences import spans
 

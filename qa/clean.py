@@ -8,7 +8,9 @@ General rules, no site-specific strings:
   ("Read more: ...", "See also: ..."), a colon, a headline or nothing;
 - so are teaser lists (three or more short headline-like lines in a row, in title case or bulleted), bylines,
   signatures ("Jane Smith, Leeds"), agency credits, copyright and end marks, contact addresses, calls to share
-  or follow, affiliate notices, and a lone word at either end of the text (a wire tag like "CNN");
+  or follow, to click, sign up or get the app, affiliate notices, advertisement markers, a wire tag on its own line
+  ("CNN --") or a lone word at either end of the text ("CNN"), and lines in capitals inside mixed-case text
+  (another article's headline shouted as a link);
 - in plain text the title is the first headline-like paragraph near the top, and what stands before it
   (browser banners, cookie notices, navigation) is page chrome.
 """
@@ -42,10 +44,16 @@ _CHROME_LINE = re.compile(
       | (?P<contact> ^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$ | ^@\w+$ )
       | (?P<end_mark> ^[^\w]+$ | (?i: ^\W*end\W*$ ) )
       | (?P<loading> (?i: ^loading\b.{0,60}(?:\.\.\.|…)$ ) )
+      | (?P<advert> (?i: ^(?:advertisement|advert|sponsored(?:\s+content)?
+                          |(?:story|article)\s+continues\s+(?:below|after)(?:\s+(?:this\s+)?(?:advertisement|advert|ad))?
+                          |scroll\s+(?:down\s+)?to\s+continue(?:\s+with\s+content)?)\W*$ ) )
+      | (?P<wire> ^[A-Z][\w.&]{1,15}(?:\s+[A-Z][\w.&]{1,15}){0,2}(?:\s*\([A-Z]{2,10}\))?\s*(?:--|—|–)\s*$ )
       | (?P<call> (?i: (?:^|[.?!]\s+)(?:please\s+)?(?:share|send)\s+(?:us\s+)?your\s+
                       (?:photos|videos|pictures|stories|tips|views)\b
                     | ^follow\s+.{1,40}?\bon\s+(?:facebook|twitter|instagram|tiktok|youtube|linkedin|threads|x)\b
-                    | ^sign\s+up\s+(?:for|to)\b
+                    | ^sign\s+up\s+(?:for|to)\b | \bsign\s+up\s+(?:for|to)\b.{0,80}\bnewsletter\b
+                    | ^click\s+here\b | ^send\s+this\s+(?:page|article|story)\s+to\b
+                    | \b(?:download|get)\s+(?:the\s+|our\s+)?[\w'’ ]{1,40}?\bapp\W*$
                     | \baffiliate\s+links?\b | \bearn\s+(?:a\s+)?(?:small\s+)?commission\b ) )""",
     re.VERBOSE,
 )
@@ -125,9 +133,17 @@ def _teasers(pars: list[str]) -> set[int]:
     return out
 
 
+def _shouted(par: str) -> bool:
+    """Three or more words in capitals: another article's headline shouted as a link, or a section label."""
+    return len(par.split()) >= 3 and par.upper() == par and sum(ch.isalpha() for ch in par) >= 10
+
+
 def _chrome(pars: list[str]) -> set[int]:
     """Indices of the paragraphs that are page chrome, not the article."""
     out = _teasers(pars) | {i for i, p in enumerate(pars) if is_chrome_line(p)}
+    shouted = {i for i, p in enumerate(pars) if _shouted(p)}
+    if len(shouted) * 2 < len(pars):  # unless the article itself is in capitals (old wire copy)
+        out |= shouted
     # a lone word before or after all of the text ("CNN", a wire tag), unless a sentence runs on from it
     text = [i for i in range(len(pars)) if i not in out]
     for i in text[:1] + text[-1:] if len(text) > 1 else []:
@@ -160,13 +176,14 @@ def _unique(pars: list[str]) -> list[int]:
 
 
 def split_title(pars: list[str], markdown: bool = False) -> tuple[str, list[str]]:
-    """(title, body paragraphs) for plain text. Paragraphs before the headline are chrome."""
+    """(title, body paragraphs) for plain text. Paragraphs before the headline are chrome; a chrome line
+    ("Send this page to someone via email", a wire tag "CNN --") is never the title."""
     for i, par in enumerate(pars[:TITLE_SEARCH]):
         if markdown and _MD_HEADING.match(par):
             return _MD_HEADING.sub("", par), pars[i + 1 :]
-        if is_headline(par):
+        if is_headline(par) and not is_chrome_line(par):
             return par, pars[i + 1 :]
-    first = pars[0] if pars else ""
+    first = next((p for p in pars if not is_chrome_line(p)), pars[0] if pars else "")
     return clip(" ".join(first[: TITLE_CHARS * 2].split()[:12]), TITLE_CHARS), pars
 
 

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from qa.types import Citation, DocumentInfo, Sentence, Summary, SummarySentence
+from qa.verify import states
 
 LAMBDA = 0.7  # weight of centrality against redundancy in MMR
 MIN_WORDS = 6  # shorter "sentences" (datelines, fragments) are not summary material
+# a web address or a social handle: an embedded post or a link ("pic.twitter.com/x -- Name (@name)"), not a fact
+_EMBED = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|co|io)/\S|(?<![\w.])@\w{2,}")
 
 
 def extractive(
     doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs: dict[str, DocumentInfo], n: int
 ) -> Summary:
     """sents in reading order; vecs: (len(sents), dim) unit rows."""
-    pool = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_WORDS] or list(range(len(sents)))
+    pool = [i for i, s in enumerate(sents) if _material(s.text)] or list(range(len(sents)))
     picked = mmr(vecs, pool, n, _centrality(sents, vecs, doc_ids))
     picked.sort()  # reading order: documents as given, then position
     summary = Summary(doc_ids=doc_ids, mode="extractive")
@@ -24,6 +29,12 @@ def extractive(
         summary.citations.append(Citation.of(marker, s, d.title, d.url))
         summary.sentences.append(SummarySentence(s.text, [marker]))
     return summary
+
+
+def _material(text: str) -> bool:
+    """A sentence a summary may show: long enough, stating something (no question: a related article's
+    headline often is one; no instruction), and not an embedded post or link."""
+    return len(text.split()) >= MIN_WORDS and states(text) and not _EMBED.search(text)
 
 
 def _centrality(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str]) -> np.ndarray:

@@ -364,6 +364,16 @@ def test_two_title_case_lines_are_not_a_teaser_list():
         "Are you in the storm? Please share your photos and stories with us.",
         "Follow The Courier on Facebook and Twitter for more news.",
         "Some of the links on this page are affiliate links, and we may earn a small commission.",
+        "Advertisement",
+        "Story continues below advertisement",
+        "CLICK HERE TO GET THE FOX NEWS APP",
+        "Click here to subscribe to our podcast",
+        "Download the Courier app",
+        "Editor's Note: Sign up for Unlocking the World, CNN Travel's weekly newsletter. Get news about destinations.",
+        "Send this page to someone via email",
+        "CNN --",
+        "WASHINGTON (AP) —",
+        "CHINA SHARPLY CRITICIZES PENTAGON AFTER DEFENSE OFFICIAL VISITED TAIWAN",
     ],
 )
 def test_bylines_signatures_credits_and_notices_are_dropped(chrome):
@@ -375,6 +385,9 @@ def test_bylines_signatures_credits_and_notices_are_dropped(chrome):
     [
         "By Sunday, the waters had fallen by half, officials said.",
         "By Tuesday night",  # a subheading: one capitalised word after "By" is not a name
+        "The advertisement ran in three newspapers on Sunday.",
+        "More than a million people downloaded the app in its first week.",
+        "NATO leaders met in Brussels on Thursday.",  # an acronym is not a shouted line
         "Smith, who lives in Leeds, said the river rose in an hour.",
         "The mayor said volunteers should share your photos only with the emergency services, not online, because "
         "the images had been used by looters to find empty houses in the flooded districts of the city last year.",
@@ -382,6 +395,22 @@ def test_bylines_signatures_credits_and_notices_are_dropped(chrome):
 )
 def test_sentences_that_look_like_chrome_are_kept(text):
     assert text in _body(BODY, text, LAST)
+
+
+def test_an_article_in_capitals_is_kept_whole():
+    """Old wire copy comes all in capitals: then capitals are the text, not a shouted link."""
+    pars = ["FLOOD WATERS BEGAN TO RECEDE ON MONDAY.", "MORE THAN TWO HUNDRED PEOPLE HAD BEEN RESCUED.", LAST]
+    assert _body(*pars) == pars
+
+
+@pytest.mark.parametrize(
+    "chrome", ["Send this page to someone via email", "CNN --", "Sign up for the Courier's science newsletter."]
+)
+def test_a_chrome_line_is_never_the_title(chrome):
+    art = ingest.from_text(f"{chrome}\n\nFlood waters recede in Valencia\n\n{BODY}")
+    assert art.title == "Flood waters recede in Valencia" and chrome not in art.text
+    art = ingest.from_text(f"{chrome}\n\n{BODY}")  # no headline: the first words of the text, not the chrome
+    assert art.title.startswith("VALENCIA — Flood waters") and chrome not in art.text
 
 
 def test_lone_word_at_either_end_is_dropped_unless_a_sentence_runs_on():
