@@ -56,15 +56,19 @@ def summedits_rows(data: Path, split: str) -> list[dict]:
 
 
 def rgb_articles(rows: list[dict]) -> list:
-    """One article per positive or negative snippet of the questions (identical snippets collapse)."""
+    """One article per positive or negative snippet of the questions (identical snippets collapse); a snippet
+    that is page chrome only ("Click here to view the leaderboard ...") is no article, as `qa ingest` says."""
+    from qa.errors import InputError
     from qa.ingest import from_text
 
-    return [
-        from_text(s, source="rgb", title=f"rgb {r['id']}.{n}")
-        for r in rows
-        for n, s in enumerate(r["positive"] + r["negative"])
-        if s.strip()
-    ]
+    out = []
+    for r in rows:
+        for n, s in enumerate(r["positive"] + r["negative"]):
+            try:
+                out.append(from_text(s, source="rgb", title=f"rgb {r['id']}.{n}"))
+            except InputError:
+                continue
+    return out
 
 
 def multihop_articles(entries: Iterable[dict]) -> list:

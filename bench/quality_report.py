@@ -45,6 +45,13 @@ ROWS = [
     ),
     ("squad", "unanswerable_abstained", "unanswerable abstained", "top-1 sentence by embedding (never abstains)", 6),
     ("squad", "false_abstention", "false abstention (lower is better)", "top-1 sentence by embedding", 6),
+    (
+        "squad",
+        "withheld_abstained",
+        "abstained when the answering paragraph is withheld",
+        "top-1 sentence by embedding (never abstains)",
+        None,
+    ),
     ("squad", "supported_precision", "precision of 'supported' (n/a: none shown)", "top-1 sentence by embedding", 7),
     ("squad", "supported_share", "share of answers shown as 'supported'", "top-1 sentence by embedding", None),
 ]
@@ -93,7 +100,7 @@ def markdown(report: dict) -> str:
             f"{_f(t['ours'][key])} | {_f(t['baseline'][key])} | {base_label} | {mark} |"
         )
     met = sum(t["met"] for t in report["targets"])
-    mh, se, wi, rgb = res["multihop"], res["summedits"], res["wice"], res["rgb"]
+    mh, se, wi, rgb, sq = res["multihop"], res["summedits"], res["wice"], res["rgb"], res["squad"]
     lines += [
         "",
         f"Targets met on test: {met} of {len(report['targets'])}.",
@@ -124,6 +131,11 @@ def markdown(report: dict) -> str:
         " (`verify.check`); the summary's score is its weakest sentence's, consistent when >="
         f" {se['dev']['threshold']:.3f} (fitted on dev). Baseline: the cosine of the whole summary and its closest document"
         f" sentence, consistent when >= {se['dev']['baseline_threshold']:.3f} (fitted on dev).",
+        f"- **SQuAD 2.0** ({sq['dev']['n']} / {sq['test']['n']} questions): one library of all 16 articles, every question"
+        " asked of it. Answering paragraph withheld: every second answerable question asked again with the sentences of"
+        " its own paragraph left out of the evidence (a question on the subject whose fact the articles do not state;"
+        f" {sq['dev']['withheld']} / {sq['test']['withheld']} of them, leaving out those another paragraph answers too);"
+        " right when it abstains.",
         "",
     ]
     return "\n".join(lines)

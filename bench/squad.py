@@ -14,8 +14,14 @@ from pathlib import Path
 from bench import data as sets
 from bench import quality, scoring, vectors
 from qa import answer
+from qa.text import squash
 
 SPLIT = {"dev": slice(0, 8), "test": slice(8, 16)}
+# answerable questions asked again without the paragraph that answers them: the unanswerable question a reader
+# meets most (the articles are on the subject, the fact is not in them), which SQuAD's own unanswerable
+# questions (written to look answered by their paragraph) leave out
+WITHHELD_EVERY = 2
+WITHHELD_EXTRA = 20  # hits retrieved beyond the pool, so that the pool stays full without the paragraph
 
 
 def squad_data(data: Path) -> list[dict]:
@@ -47,6 +53,37 @@ def squad_questions(articles: list[dict], split: str) -> list[dict]:
         for p in a["paragraphs"]
         for qa in p["qas"]
     ]
+
+
+def withheld_questions(articles: list[dict], split: str) -> list[dict]:
+    """Every WITHHELD_EVERY-th answerable question of a split, to be asked with its paragraph withheld:
+    {"question", "answerable": False, "golds": None, "answers", "context", "title"}."""
+    qs = [
+        {
+            "question": " ".join(qa["question"].split()),
+            "answerable": False,
+            "golds": None,
+            "answers": [x["text"] for x in qa["answers"]],
+            "context": p["context"],
+            "title": a["title"].replace("_", " "),
+        }
+        for a in articles[SPLIT[split]]
+        for p in a["paragraphs"]
+        for qa in p["qas"]
+        if not qa.get("is_impossible")
+    ]
+    return qs[::WITHHELD_EVERY]
+
+
+def withheld_hits(q: dict, corpus) -> list | None:
+    """The question's evidence without its own paragraph's sentences: what articles on the subject that do not
+    state the fact offer. None when the answer is still there (another paragraph states it too)."""
+    inside = squash(q["context"])
+    found = corpus.search(q["question"], answer.POOL + WITHHELD_EXTRA)
+    hits = [h for h in found if squash(h.sentence.text) not in inside][: answer.POOL]
+    if any(scoring.contains_gold(h.sentence.text, q["answers"]) for h in hits):
+        return None
+    return hits
 
 
 def right(text: str, golds: list[str]) -> bool:
@@ -96,10 +133,14 @@ def bench_squad(data: Path, cache: vectors.VectorCache, log=print, quick: bool =
             answers = [answer.extractive(q["question"], corpus.search(q["question"], answer.POOL), 5) for q in qs]
             seconds = round(time.perf_counter() - t, 1)
             top = [_top_sentence(corpus, q["question"]) for q in qs]
+            held = [(q, withheld_hits(q, corpus)) for q in withheld_questions(articles, split)[: 30 if quick else None]]
+            held = [(q, hits) for q, hits in held if hits is not None]
+            withheld = [answer.extractive(q["question"], hits, 5).abstained for q, hits in held]
             out[split] = {
-                "ours": score(qs, answers),
-                "baseline": score(qs, top),
+                "ours": {**score(qs, answers), "withheld_abstained": scoring._mean(withheld)},
+                "baseline": {**score(qs, top), "withheld_abstained": 0.0},  # it never abstains
                 "n": len(qs),
+                "withheld": len(held),
                 "seconds": seconds,
                 "sentences": corpus.sentences,
             }

@@ -111,3 +111,31 @@ def test_scoring_rules():
     assert 0.2 < t <= 0.8 and scoring.balanced_accuracy(scores, labels, t) == 1.0
     assert scoring.reciprocal_rank(["x", "Gold fact."], ["gold  fact."]) == 0.5
     assert scoring.fit_abstention([0.2, 0.3, 0.6, 0.7], [True, True, False, False]) == pytest.approx(0.6)
+
+
+def test_a_withheld_question_sees_no_sentence_of_its_paragraph_and_is_dropped_if_another_answers():
+    from bench import squad
+    from qa.types import Hit, Sentence
+
+    paragraph = "The bridge opened in 1932. It carried trams until  1958."
+    others = ["The city grew fast after the war.", "A second bridge was planned in the 1960s."]
+
+    class Corpus:  # the library's search, over a fixed ranking: the paragraph's sentences first
+        def __init__(self, texts):
+            self.texts = texts
+
+        def search(self, question, k):
+            return [Hit(Sentence(f"d:{n}", "d", n, t, 0, len(t)), 1.0, 1.0, 0.0) for n, t in enumerate(self.texts)][:k]
+
+    q = {"question": "When did the bridge open?", "answers": ["1932"], "context": paragraph}
+    hits = squad.withheld_hits(q, Corpus(["The bridge opened in 1932.", "It carried trams until 1958.", *others]))
+    assert [h.sentence.text for h in hits] == others
+    assert squad.withheld_hits(q, Corpus(["The bridge opened in 1932.", "Since 1932 it has stood.", *others])) is None
+
+
+def test_the_squad_rows_count_the_withheld_questions(quick):
+    report, _, _ = quick
+    for split in SPLITS:
+        res = report["results"]["squad"][split]
+        assert res["withheld"] > 0 and 0.0 <= res["ours"]["withheld_abstained"] <= 1.0
+        assert res["baseline"]["withheld_abstained"] == 0.0
