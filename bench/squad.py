@@ -57,15 +57,12 @@ def squad_questions(articles: list[dict], split: str) -> list[dict]:
 
 def withheld_questions(articles: list[dict], split: str) -> list[dict]:
     """Every WITHHELD_EVERY-th answerable question of a split, to be asked with its paragraph withheld:
-    {"question", "answerable": False, "golds": None, "answers", "context", "title"}."""
+    {"question", "answers", "context"}."""
     qs = [
         {
             "question": " ".join(qa["question"].split()),
-            "answerable": False,
-            "golds": None,
             "answers": [x["text"] for x in qa["answers"]],
             "context": p["context"],
-            "title": a["title"].replace("_", " "),
         }
         for a in articles[SPLIT[split]]
         for p in a["paragraphs"]
