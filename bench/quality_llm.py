@@ -26,15 +26,16 @@ from bench.data import (
 )
 from bench.scoring import _matches, _mean, _norm, balanced_accuracy, contains_gold, fit_threshold
 from bench.vectors import CachedEmbedder, VectorCache, cache_dir
+from qa import local_model
 
 SEED = 14
 FULL = {"rgb": 50, "squad": 100, "multihop": 100, "summedits": 100}
 # palmyra: cases of evals/palmyra.yaml (default all); summedits: summaries judged
 QUICK = {"rgb": 1, "squad": 2, "multihop": 2, "palmyra": 2, "summedits": 2}
 SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
-# sentences retrieved per question (their neighbours come too): fewer than the library's default, so that a
+# sentences retrieved per question (their neighbours come too): what `qa local-model` tells users to set, so that a
 # question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
-EVIDENCE = 6
+EVIDENCE = local_model.EVIDENCE_SENTENCES
 # the latency probe: five sentences of the reference article as the whole evidence, a question and a follow-up
 LATENCY_PARAGRAPHS = (
     "BEIRUT",

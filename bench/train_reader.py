@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
         "about": "The extractive reader's model (qa/reader_model.py): a logistic regression giving each span P(it "
         "holds the answer | its sentence answers), gradient-boosted trees giving each sentence P(it answers the "
         "question), and the badge's thresholds (picked on out-of-fold dev probabilities). "
-        "badge's thresholds. Written by the command below; do not edit by hand.",
+        "Written by the command below; do not edit by hand.",
         "command": ".venv/bin/python -m bench.train_reader --data ../shared/data",
         "trained_on": {
             "squad": "SQuAD 2.0 dev half: the first 8 articles of squad2_dev_cs224n.json (with their "

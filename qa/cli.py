@@ -240,7 +240,10 @@ def local_model_server(
 
     def ready(address: str) -> None:
         print(f"Serving {path.name} at {address}/v1 (Ctrl-C stops). In another shell:")
-        print(f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL}", flush=True)
+        print(
+            f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL} QA_EVIDENCE_SENTENCES={lm.EVIDENCE_SENTENCES}",
+            flush=True,
+        )
 
     path = gguf or local_weights.gguf()
     try:

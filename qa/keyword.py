@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.text import tokenize
 
-TOKENS = "tokens-1.json"  # the words saved per sentence; a new name when what is indexed changes
+TOKENS = "tokens-2.json"  # the words saved per sentence; a new name when what is indexed changes
 READ_BATCH = 5000  # sentences read from the store per call when the index grows
 STALE_SECONDS = 600  # a half-built index folder older than this was left by a stopped build
 
@@ -90,7 +90,9 @@ def open_index(
     process has just written (tokenized while the model embedded), which need no reading back."""
     path = folder / (generation or "empty")
     if (path / "ids.json").exists():
-        return KeywordIndex.load(path)
+        if (path / TOKENS).exists():
+            return KeywordIndex.load(path)
+        shutil.rmtree(path, ignore_errors=True)  # built by an older qa, whose words were split otherwise
     wanted = ids()
     known = _previous_tokens(folder, path)
     known.update(fresh or {})

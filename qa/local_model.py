@@ -37,6 +37,10 @@ MODEL = local_weights.NAME
 THREADS = 2
 CONTEXT = 8192
 MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LLM_MAX_TOKENS) overrides it
+# sentences retrieved per question (QA_EVIDENCE_SENTENCES; the best come with their neighbours): fewer than
+# the library's default, so that a prompt (~550 tokens) is read in about 5 s on 2 cores; evals/RESULTS-llm.md
+# measures the model with this evidence
+EVIDENCE_SENTENCES = 6
 # prompt prefixes kept in RAM besides the slot's own: a follow-up on the same articles, or the judge's prompt
 # between two questions, reuses the instructions and evidence already read instead of reading them again
 CACHE_RAM_MIB = 512

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -23,7 +24,7 @@ PARSED = 10  # sentences parsed per question: the pool's best by cosine and word
 SENTENCE_FEATURES = (
     "similarity top_similarity bm25 rank fused cover cover_context has_focus focus "
     "focus_context relation relation_context names names_context pool_names typed parsed length "
-    "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank "
+    "typed_span attached_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank other_year "
     "negated negation_differs doer_agrees doer_swapped similarity_behind cover_behind align_behind "
     "align align_min align_context align_min_context"
 ).split()
@@ -174,6 +175,7 @@ def _pool_stats(q: qn.Question, hits: list[Hit], weights: dict[str, float]) -> d
         "pool_names": _name_share(q, everything, hosts),
         "hosts": hosts,
         "absent_from_pool": 1.0 - _share(weights, everything),
+        "years": frozenset(YEAR.findall(q.text)),
     }
 
 
@@ -214,8 +216,19 @@ def _sentence_features(
         "numbers": _name_share(_numbers(q), context),
         "bigrams": len(pool["bigrams"] & (bigrams(h.sentence.text) | bigrams(h.before))) / max(len(pool["bigrams"]), 1),
         "bm25_rank": 1.0 / (1 + pool["bm25_rank"][rank]),
+        "other_year": float(_other_year(pool["years"], h.sentence.text)),
     }
     return [f[n] for n in SENTENCE_FEATURES[: -len(ALIGNED) - 7]]
+
+
+YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def _other_year(asked: frozenset[str], text: str) -> bool:
+    """The question names a year and the sentence names years, none of them the question's ("Q1 2023" for
+    "revenue in Q1 2021"): it tells of another time."""
+    stated = set(YEAR.findall(text))
+    return bool(asked and stated and not stated & asked)
 
 
 def _numbers(q: qn.Question) -> qn.Question:

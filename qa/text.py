@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 import threading
+import unicodedata
+from pathlib import Path
 
 _local = threading.local()  # a Snowball stemmer is not safe to share between threads
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
+IRREGULAR = Path(__file__).parent / "data" / "irregular-verbs.json"  # written by `python -m bench.irregular_verbs`
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,16 +23,31 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+@functools.lru_cache(maxsize=1)
+def _irregular() -> dict[str, str]:
+    """Past forms of irregular verbs -> the verb ("won" -> "win"), which stemming alone does not join."""
+    return json.loads(IRREGULAR.read_text())
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stemmed words without English stopwords, one list per text: what
     `bm25s.tokenize(texts, stopwords="en", stemmer=...)` gives, without its per-call set-up (a progress
-    bar and a stopword set per text), which dominated short calls."""
+    bar and a stopword set per text), which dominated short calls; an irregular verb's past form is read
+    as the verb ("Who won?" matches "wins"), and letters without their accents."""
     import Stemmer
 
     if not hasattr(_local, "stemmer"):
         _local.stemmer = Stemmer.Stemmer("english")
-    stop, stem = _stopwords(), _local.stemmer.stemWords
-    return [stem([w for w in _WORD.findall(t.lower()) if w not in stop]) for t in texts]
+    stop, stem, verb = _stopwords(), _local.stemmer.stemWords, _irregular()
+    return [stem([verb.get(w, w) for w in _WORD.findall(unaccented(t.lower())) if w not in stop]) for t in texts]
+
+
+def unaccented(text: str) -> str:
+    """The text without diacritics ("Chloé Zhao" -> "Chloe Zhao"): a name is often typed, or written by a
+    model, without them."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from qa import structure
-from qa.text import asks, tokenize
+from qa.text import asks, tokenize, unaccented
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -64,8 +64,8 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
         return SUPPORTED, 1.0
     numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)}
     missing_numbers = numbers - {n.replace(",", "") for n in _NUMBER.findall(text)}
-    names = {n.casefold() for n in _NAME.findall(claim[1:])}  # the first word is capitalised anyway
-    missing_names = {n for n in names if n not in text.casefold()}
+    names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
+    missing_names = {n for n in names if n not in unaccented(text).casefold()}
     words = set(tokenize([claim])[0])
     covered = len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
     if similarity is not None:

@@ -16,10 +16,33 @@ TEXTS = {
 
 def test_tokens_are_bm25s_tokens():
     texts = [*TEXTS.values(), "", "A an THE of", "Don't stop-words: it's 2016's café — naïve résumé!"]
+    # no irregular past form ("said", "had", "held"): see the next test
+    texts = [t.replace("said", "reported").replace("had held", "controlled") for t in texts]
+    texts = [text.unaccented(t) for t in texts]  # see test_accents_do_not_matter
     expected = bm25s.tokenize(
         texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
     )
     assert text.tokenize(texts) == expected
+
+
+@pytest.mark.parametrize(
+    ("past", "present"),
+    [("Who won the vote?", "She wins votes."), ("They held the city.", "They hold cities."), ("He said so.", "says")],
+)
+def test_an_irregular_past_is_read_as_its_verb(past, present):
+    verb = {"won": "win", "held": "hold", "said": "say"}
+    [asked], [stated] = text.tokenize([past]), text.tokenize([present])
+    [[joined]] = text.tokenize([next(v for w, v in verb.items() if w in past)])
+    assert joined in set(asked) & set(stated)
+
+
+def test_accents_do_not_matter():
+    assert text.tokenize(["Chloé Zhao's naïve café résumé"]) == text.tokenize(["Chloe Zhao's naive cafe resume"])
+    assert text.tokenize(["Erdoğan"]) == [["erdogan"]]
+
+
+def test_a_past_form_that_is_a_verb_itself_stays():
+    assert text.tokenize(["OpenAI was founded in 2015.", "They found it."]) == [["openai", "found", "2015"], ["found"]]
 
 
 class Reader:
@@ -106,3 +129,24 @@ def test_words_kept_at_ingestion_are_the_words_a_rebuild_reads_back(tmp_path):
     assert json.loads((rebuilt / keyword.TOKENS).read_text()) == words
     (keepers,) = [s for s in lib.store.doc_sentences([other.doc_id])[0] if s.text == "Keepers caught them."]
     assert {"keeper", "zebra", "zoo"} <= set(words[keepers.id])  # the headline's words come with it
+
+
+def test_the_irregular_verbs_file_is_what_its_command_writes():
+    import json
+
+    from bench import irregular_verbs
+
+    assert json.loads(text.IRREGULAR.read_text()) == irregular_verbs.table()
+
+
+def test_an_index_an_older_qa_built_is_built_again(tmp_path):
+    """The words saved per sentence have a versioned name: an index saved under another name was split into
+    words otherwise, so the same generation is rebuilt, not loaded ("won" must find "won" as "win" now)."""
+    r = Reader(TEXTS)
+    keyword.open_index(tmp_path, "g1", r.list, r.texts)
+    (tmp_path / "g1" / keyword.TOKENS).rename(tmp_path / "g1" / "tokens-0.json")
+    again = Reader(TEXTS)
+    index = keyword.open_index(tmp_path, "g1", again.list, again.texts)
+    assert again.reads == [list(TEXTS)]
+    assert (tmp_path / "g1" / keyword.TOKENS).is_file()
+    assert index.search("Who holds the city?", 4)[0][0] == "b:1"  # "had held" in b:1

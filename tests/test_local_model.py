@@ -170,7 +170,7 @@ def test_default_install_answers_in_llm_mode_from_openai_base_url(palmyra, local
 
 def test_qa_local_model_serves_qwen(cache_home):
     """`qa local-model` finds the assembled file in the user cache and serves it until interrupted."""
-    from qa import local_weights
+    from qa import local_model, local_weights
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "local-model"],
@@ -183,7 +183,9 @@ def test_qa_local_model_serves_qwen(cache_home):
         first = proc.stdout.readline()
         assert first.startswith(f"Serving {local_weights.FILE} at http://127.0.0.1:"), first + proc.stderr.read()
         base_url = first.split(" at ")[1].split()[0]
-        assert f"QA_MODEL={local_weights.NAME}" in proc.stdout.readline()
+        settings = proc.stdout.readline()
+        assert f"QA_MODEL={local_weights.NAME}" in settings
+        assert f"QA_EVIDENCE_SENTENCES={local_model.EVIDENCE_SENTENCES}" in settings  # what RESULTS-llm.md measured
         assert local_weights.NAME in _served(base_url)
     finally:
         proc.send_signal(signal.SIGINT)

@@ -140,6 +140,31 @@ def test_context_sentence_is_read():
     assert a > b
 
 
+@pytest.mark.parametrize(
+    "text, other",
+    [
+        ("Tesla's Q1 2023 revenue was $23.3 billion.", True),  # another year only
+        ("Revenue rose 81% from $10.4 billion in Q1 2021.", False),  # the year asked
+        ("Revenue in 2022 beat the $10.4 billion of 2021.", False),  # the year asked among others
+        ("Tesla's revenue was $10.4 billion.", False),  # no year: the title or the paragraph may hold it
+    ],
+)
+def test_a_sentence_of_another_year_is_marked(text, other):
+    q = "What was Tesla's revenue in Q1 2021?"
+    other_year = reader.SENTENCE_FEATURES.index("other_year")
+    assert reader.read(q, [hit(text)]).candidates[0].features[other_year] == float(other)
+
+
+def test_a_question_without_a_year_marks_no_sentence():
+    other_year = reader.SENTENCE_FEATURES.index("other_year")
+    assert (
+        reader.read("What was Tesla's revenue?", [hit("In 2023 it was $96.8 billion.")])
+        .candidates[0]
+        .features[other_year]
+        == 0.0
+    )
+
+
 # -- the reference article, end to end ----------------------------------------------------------------
 
 

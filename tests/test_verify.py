@@ -22,6 +22,17 @@ def test_labels(claim, label):
     assert verify.check(claim, EVIDENCE)[0] == label
 
 
+@pytest.mark.parametrize(
+    "claim, evidence",
+    [
+        ("Recep Tayyip Erdogan received the award.", "On Sunday Recep Tayyip Erdoğan received the award."),
+        ("Chloé Zhao received the award.", "On Sunday Chloe Zhao received the award."),
+    ],
+)
+def test_a_name_written_without_its_accents_is_the_same_name(claim, evidence):
+    assert verify.check(claim, [evidence])[0] == verify.SUPPORTED
+
+
 def test_similarity_lifts_a_paraphrase_never_a_missing_number():
     claim = "Electricity failed for 1,200 households."
     low = verify.check(claim, EVIDENCE)
