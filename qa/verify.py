@@ -65,7 +65,8 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
     numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)}
     missing_numbers = numbers - {n.replace(",", "") for n in _NUMBER.findall(text)}
     names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
-    missing_names = {n for n in names if n not in unaccented(text).casefold()}
+    folded = unaccented(text).casefold()
+    missing_names = {n for n in names if n not in folded}
     words = set(tokenize([claim])[0])
     covered = len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
     if similarity is not None:
