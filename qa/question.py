@@ -59,8 +59,8 @@ _NOUN_TYPES = {
     GPE: "citi countri state place region town provinc nation contin area locat villag capit counti district island "
     "territori",
     DATE: "year date day month time centuri decad period era season week",
-    CARDINAL: "number count total",
-    MONEY: "price cost salari fee",
+    CARDINAL: "number count total popul enrol attend membership",
+    MONEY: "price cost salari fee revenu budget endow profit incom wage",
     PERCENT: "percentag percent proport",
 }
 NOUN_TYPE = {w: t for t, words in _NOUN_TYPES.items() for w in words.split()}
@@ -82,6 +82,7 @@ _MONEY_WORDS = set(
     "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu".split()
 )
 _WH = {"WDT", "WP", "WP$", "WRB"}
+ASKING = frozenset("how mani much what when where who whom whose which why".split())  # stems that only ask
 _RELATION_DEPS = {
     "ROOT",
     "dobj",
@@ -136,19 +137,7 @@ def analyze(doc) -> Question:
         and t.pos_ in {"VERB", "NOUN", "ADJ", "ADV", "PROPN", "NUM"}
         and not _in_entity(t)
     }
-    words = frozenset(tokenize([doc.text])[0]) - {
-        "how",
-        "mani",
-        "much",
-        "what",
-        "when",
-        "where",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "why",
-    }
+    words = frozenset(tokenize([doc.text])[0]) - ASKING
     return Question(doc.text, wh, answer_type, focus, frozenset(relation - {"", focus}), _entities(doc), words)
 
 
@@ -166,7 +155,12 @@ def _focus(doc, wh_tok):
         head = nxt.head
         return head if head.pos_ in {"NOUN", "PROPN"} and head.i != nxt.i else None
     if wh_tok.tag_ in {"WDT", "WP"} and wh_tok.dep_ == "det" and wh_tok.head.pos_ in {"NOUN", "PROPN"}:
-        return wh_tok.head
+        # the last noun of its compound ("which TV *network*", "what modern day Florida *city*"), whatever
+        # the parser hung the nouns on
+        noun = wh_tok.head
+        while noun.i + 1 < len(doc) and doc[noun.i + 1].pos_ in {"NOUN", "PROPN"}:
+            noun = doc[noun.i + 1]
+        return noun
     if wh_tok.lower_ in {"what", "which"} and nxt is not None and nxt.pos_ in {"NOUN"} and nxt.head.i != wh_tok.i:
         return nxt  # "what year did ...": parsed as a noun of its own
     root = wh_tok.head if wh_tok.dep_ != "ROOT" else wh_tok

@@ -19,7 +19,7 @@ _EDGE = {"PUNCT", "CCONJ", "ADP", "PART", "SCONJ"}
 
 SPAN_FEATURES = (
     "exact loose contains_exact is_entity other_q focus_attached relation_attached near counts_other "
-    "question_overlap same_type length"
+    "question_overlap same_type length verb_attached"
 ).split()
 
 
@@ -94,6 +94,13 @@ class _Near:
     words: list[int]  # positions of any of its words
 
 
+def _on_asked_verb(root, stems: list[str], words: frozenset[str]) -> float:
+    """Whether the phrase belongs to a verb the question asks about ("since last year" in "ISIS had controlled
+    the city since last year", for "When had ISIS taken control?"), not to another verb of its sentence."""
+    verb = next((t for t in root.ancestors if t.pos_ in ("VERB", "AUX")), None)
+    return float(verb is not None and stems[verb.i] in words)
+
+
 def _counted(tok):
     """The word a number counts: "about" and "nine" modify "hundred", which counts "maps"."""
     head = tok.head
@@ -119,6 +126,7 @@ def _span(
             for t in doc[lo:hi]
             if (t.ent_type_ in exact or is_exact or (q.answer_type == qn.CARDINAL and t.like_num))
             and t.dep_ in {"nummod", "quantmod"}
+            and not _unit(_counted(t), exact, lo, hi)
         ]
         if q.answer_type in qn.COUNTS
         else []
@@ -141,8 +149,15 @@ def _span(
         len(content & q.words) / len(content),
         0.0,
         math.log1p(hi - lo),
+        _on_asked_verb(root, stems, q.words),
     ]
     return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))
+
+
+def _unit(counted, exact: set[str], lo: int, hi: int) -> bool:
+    """What the number counts is the unit of an amount of the asked type: "40 million *dollars*" for "how
+    much did it spend" measures money, it does not count something else."""
+    return counted.ent_type_ in exact and lo <= counted.i < hi
 
 
 def _counts_asked(head, stems: list[str], words: frozenset[str]) -> bool:

@@ -13,6 +13,8 @@ from qa.text import tokenize
 SUBJECTS = {"nsubj", "csubj", "expl"}
 OBJECTS = {"dobj", "nsubjpass", "attr", "oprd", "dative"}  # a passive subject is what the verb was done to
 NOUNS = {"NOUN", "PROPN", "NUM", "PRON"}
+ASIDE = {"relcl", "acl", "appos"}
+RELATIVE = {"WDT", "WP"}  # "which", "who": a relative clause's subject stands for the noun it hangs on
 
 
 @dataclass
@@ -30,7 +32,10 @@ def _stems(tokens) -> set[str]:
 
 
 def _phrase(tok) -> set[str]:
-    return _stems([t for t in tok.subtree if t.dep_ not in ("relcl", "acl", "appos", "punct")])
+    """The stems of a role's phrase, without the clauses that say more of it ("ISIS, which had controlled the
+    city": the city is no part of ISIS)."""
+    aside = {t.i for c in tok.subtree if c is not tok and c.dep_ in ASIDE for t in c.subtree}
+    return _stems([t for t in tok.subtree if t.i not in aside and t.dep_ != "punct"])
 
 
 def events(doc) -> list[Event]:
@@ -41,7 +46,7 @@ def events(doc) -> list[Event]:
             continue
         ev = Event(tokenize([tok.text])[0][0] if tokenize([tok.text])[0] else tok.lower_)
         for child in tok.children:
-            if child.dep_ in SUBJECTS:
+            if child.dep_ in SUBJECTS and child.tag_ not in RELATIVE:
                 ev.doers |= _phrase(child)
             elif child.dep_ in OBJECTS:
                 ev.done_to |= _phrase(child)
@@ -54,7 +59,7 @@ def events(doc) -> list[Event]:
         if (
             tok.dep_ == "relcl"
             and not ev.doers
-            and any(c.dep_ in SUBJECTS and c.tag_ in ("WDT", "WP") for c in tok.children)
+            and any(c.dep_ in SUBJECTS and c.tag_ in RELATIVE for c in tok.children)
         ):
             ev.doers = _stems([tok.head])  # "ISIS, which had controlled the city": ISIS controlled it
         if ev.doers or ev.done_to:

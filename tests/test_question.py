@@ -23,6 +23,12 @@ def analyze(text: str) -> qn.Question:
         ("In which year did the company go public?", qn.DATE, "year"),
         ("Which city will host the summit?", qn.GPE, "citi"),
         ("What is the bakery famous for?", qn.OTHER, ""),
+        # the noun asked about, past its modifiers; not a verb the parser took for a noun
+        ("The colony was founded near what modern day Florida city?", qn.GPE, "citi"),
+        ("What year did the war end?", qn.DATE, "year"),
+        # nouns that ask for a number or an amount
+        ("What is the population of the island?", qn.CARDINAL, "popul"),
+        ("What was the company's revenue last year?", qn.MONEY, "revenu"),
     ],
 )
 def test_expected_type_and_focus(text, answer_type, focus):

@@ -61,6 +61,13 @@ def test_a_number_counting_something_else_does_not_count_the_focus():
         # a share of what is asked counts it
         ("How many members voted for the deal?", "The union said 87% of its members voted for the deal.", "87", True),
         ("How many ships were waiting?", "The strike left 300 container ships waiting at anchor.", "300", True),
+        # an amount's own unit is what "how much" asks for, not something else it counts
+        (
+            "How much did the city spend on the bridge?",
+            "The city spent over 40 million dollars on the bridge.",
+            "40",
+            True,
+        ),
     ],
 )
 def test_what_a_number_counts(question, text, number, counts_asked):
@@ -69,6 +76,15 @@ def test_what_a_number_counts(question, text, number, counts_asked):
     other = reader_spans.SPAN_FEATURES.index("counts_other")
     assert any(s.exact for s in found) == counts_asked
     assert all(s.features[other] == float(not counts_asked) for s in found)
+
+
+def test_a_date_hangs_on_the_verb_asked_about():
+    found = spans(
+        "When had the rebels taken control of the town?",
+        "The army retook the town on Sunday from the rebels, who had controlled it since May last year.",
+    )
+    on_verb = {s.text: s.features[reader_spans.SPAN_FEATURES.index("verb_attached")] for s in found if s.exact}
+    assert on_verb["Sunday"] == 0.0 and on_verb["May last year"] == 1.0, on_verb
 
 
 def test_the_mayor_is_found_behind_said():

@@ -63,6 +63,16 @@ def test_a_year_dates_what_it_stands_by_and_counts_nothing():
     assert structure.mismatch("The strike lasted eleven days.", ["The strike of eleven workers ended."])  # a count
 
 
+def test_a_relative_clause_is_done_by_the_noun_it_hangs_on():
+    from qa import reader_parse, structure
+
+    text = "The army recaptured the city, inflicting a defeat on ISIS, which had controlled the city since May."
+    [control] = [e for e in structure.events(reader_parse.parse(text)) if e.verb == "control"]
+    assert control.doers == {"isi"}
+    [inflict] = [e for e in structure.events(reader_parse.parse(text)) if e.verb == "inflict"]
+    assert "citi" not in inflict.done_to  # what ISIS controlled is no part of what the defeat was inflicted on
+
+
 def test_stricter_keeps_the_lower_label():
     assert verify.stricter(verify.SUPPORTED, verify.PARTIAL) == verify.PARTIAL
     assert verify.stricter(verify.UNSUPPORTED, verify.SUPPORTED) == verify.UNSUPPORTED
