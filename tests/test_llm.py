@@ -686,7 +686,7 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
     ans = Library(settings=settings).ask(FIGHTERS_Q)  # an answerable question still goes to the model
     assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
     # its sentence states the claim; "supported" also needs the reader to be sure that it answers the question,
-    # as an extractive answer does (here it is not: p 0.62), so the claim may answer; without the gate, supported
+    # as an extractive answer does (here it is not: p 0.61), so the claim may answer; without the gate, supported
     sure = reader_model.load().supported
     claim = ans.claims[0]
     if gate:
