@@ -24,7 +24,7 @@ PARSED = 10  # sentences parsed per question: the pool's best by cosine and word
 SENTENCE_FEATURES = (
     "similarity top_similarity bm25 rank fused cover cover_context has_focus focus "
     "focus_context relation relation_context names names_context pool_names typed parsed length "
-    "typed_span attached_span verb_span doer_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank other_year "
+    "typed_span attached_span verb_span counts_other absent_from_pool missing_max numbers bigrams bm25_rank other_year "
     "negated negation_differs doer_agrees doer_swapped similarity_behind cover_behind align_behind "
     "align align_min align_context align_min_context"
 ).split()
@@ -209,8 +209,7 @@ def _sentence_features(
         "length": math.log1p(len(words)),
         "typed_span": float(typed and bool(exact)),
         "attached_span": max((s.features[5] + s.features[6] for s in exact), default=0.0),
-        "verb_span": max((s.features[-2] for s in exact), default=0.0),
-        "doer_span": max((s.features[-1] for s in exact), default=0.0),
+        "verb_span": max((s.features[-1] for s in exact), default=0.0),
         "counts_other": float(not exact and any(s.features[8] for s in spans)),
         "absent_from_pool": pool["absent_from_pool"],
         "missing_max": max((w for t, w in weights.items() if t not in context), default=0.0)

@@ -19,7 +19,7 @@ _EDGE = {"PUNCT", "CCONJ", "ADP", "PART", "SCONJ"}
 
 SPAN_FEATURES = (
     "exact loose contains_exact is_entity other_q focus_attached relation_attached near counts_other "
-    "question_overlap same_type length verb_attached does_asked"
+    "question_overlap same_type length verb_attached"
 ).split()
 
 
@@ -101,18 +101,6 @@ def _on_asked_verb(root, stems: list[str], words: frozenset[str]) -> float:
     return float(verb is not None and stems[verb.i] in words)
 
 
-def _does_asked(root, stems: list[str], q: qn.Question) -> float:
-    """Whether the phrase is who does the verb the question asks about: its subject, or a passive's agent
-    ("Joe Biden *wins* the election", "won *by* Joe Biden" for "Who won the election?"), or stands beside
-    that ("the director, Justin Kurzel, ...")."""
-    for tok in (root, root.head) if root.dep_ in ("compound", "appos") else (root,):
-        if tok.dep_ in ("nsubj", "csubj") and stems[tok.head.i] in q.words:
-            return 1.0
-        if tok.dep_ == "pobj" and tok.head.dep_ == "agent" and stems[tok.head.head.i] in q.words:
-            return 1.0
-    return 0.0
-
-
 def _counted(tok):
     """The word a number counts: "about" and "nine" modify "hundred", which counts "maps"."""
     head = tok.head
@@ -162,7 +150,6 @@ def _span(
         0.0,
         math.log1p(hi - lo),
         _on_asked_verb(root, stems, q.words),
-        _does_asked(root, stems, q) if q.answer_type in (qn.PERSON, qn.ORG) else 0.0,
     ]
     return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))
 

@@ -87,24 +87,6 @@ def test_a_date_hangs_on_the_verb_asked_about():
     assert on_verb["Sunday"] == 0.0 and on_verb["May last year"] == 1.0, on_verb
 
 
-@pytest.mark.parametrize(
-    "question, text, name, does",
-    [
-        ("Who won the election?", "Joe Biden wins election to be the 46th US President.", "Joe Biden", True),
-        ("Who won the election?", "The election was won by Joe Biden.", "Joe Biden", True),  # a passive's agent
-        (
-            "Who won the election?",
-            "Joe Biden praised Kamala Harris after the election was won.",
-            "Kamala Harris",
-            False,
-        ),
-    ],
-)
-def test_a_who_answer_does_the_verb_asked_about(question, text, name, does):
-    [found] = [s for s in spans(question, text) if s.text == name]
-    assert found.features[reader_spans.SPAN_FEATURES.index("does_asked")] == float(does)
-
-
 def test_the_mayor_is_found_behind_said():
     hits = [
         hit("The council approved the new tram line on Tuesday, said Mayor Jane Ortiz.", 3, 0.55, 4.0),
