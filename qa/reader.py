@@ -32,6 +32,11 @@ ALIGNED = SENTENCE_FEATURES[-4:]  # from qa/align.py, for the parsed sentences (
 # how far a candidate trails the pool's best in meaning, words and alignment (0 for the best): what wins is
 # relative to what else the articles offer (dev out-of-fold: SQuAD answerable right 0.721 -> 0.740)
 BEHIND = [SENTENCE_FEATURES.index(n) for n in ("similarity", "cover")]
+# the span features the sentence's features are made of
+FOCUS_AT, RELATION_AT, ON_VERB, COUNTS_OTHER = (
+    reader_spans.SPAN_FEATURES.index(n)
+    for n in ("focus_attached", "relation_attached", "verb_attached", "counts_other")
+)
 # filled in by the model: the best span's probability, and whether a typed question found no typed span
 MODEL_FEATURES = ["best_span", "typed_no_span"]
 
@@ -208,9 +213,9 @@ def _sentence_features(
         "parsed": float(parsed),
         "length": math.log1p(len(words)),
         "typed_span": float(typed and bool(exact)),
-        "attached_span": max((s.features[5] + s.features[6] for s in exact), default=0.0),
-        "verb_span": max((s.features[-1] for s in exact), default=0.0),
-        "counts_other": float(not exact and any(s.features[8] for s in spans)),
+        "attached_span": max((s.features[FOCUS_AT] + s.features[RELATION_AT] for s in exact), default=0.0),
+        "verb_span": max((s.features[ON_VERB] for s in exact), default=0.0),
+        "counts_other": float(not exact and any(s.features[COUNTS_OTHER] for s in spans)),
         "absent_from_pool": pool["absent_from_pool"],
         "missing_max": max((w for t, w in weights.items() if t not in context), default=0.0)
         / max(weights.values(), default=1.0),
