@@ -75,6 +75,8 @@ def markdown(report: dict) -> str:
         "",
         "Written by the command below; do not edit by hand. Data: `../shared/data` (see its README for the",
         "dev/test splits). Every constant and threshold is tuned on dev only; test is reported, never tuned on.",
+        "The reader's model (qa/data/reader.json) is fitted on the dev questions of RGB, MultiHop-RAG and SQuAD",
+        "2.0, so its dev columns are in-sample; its out-of-fold dev figures are in that file (`dev_out_of_fold`).",
         "",
         f"- command: `{report['command']}`",
         f"- mode: {report['mode']}, the reader of qa/reader.py (embedding {report['embedding']}, no language model)",
