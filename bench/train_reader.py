@@ -3,6 +3,9 @@ articles (in a library of all 16), RGB ids 0-49, MultiHop-RAG ids 0-249; then pi
 on the same dev questions and write the dev scores beside the weights. Deterministic.
 
     .venv/bin/python -m bench.train_reader --data ../shared/data
+
+To judge a change before shipping a retrain, `python -m bench.reader_ablation --hits FILE` gives the out-of-fold
+scores over several fold splits (their spread is the noise a change must beat), with or without given features.
 """
 
 from __future__ import annotations
@@ -263,6 +266,17 @@ def outcomes(items: list[Item], weights: reader_model.Weights) -> list[Outcome]:
     return out
 
 
+def out_of_fold(items: list[Item]) -> list[Outcome]:
+    """Every dev question scored by a model that did not see it (scored as soon as its fold's model is fitted:
+    fitting rescores the rows it is fitted on)."""
+    outs = []
+    for f in range(FOLDS):
+        span, sentence = fit([i for k, i in enumerate(items) if k % FOLDS != f])
+        fold = [i for k, i in enumerate(items) if k % FOLDS == f]
+        outs += outcomes(fold, reader_model.Weights(span, sentence, 0, 0, 0))
+    return outs
+
+
 def _grid(values: list[float]) -> list[float]:
     return sorted({round(v, 3) for v in values} | {0.0})
 
@@ -370,12 +384,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.hits:
             Path(args.hits).write_bytes(pickle.dumps(retrieved))
     items = read_all(retrieved)
-    outs = []
-    for f in range(FOLDS):  # every dev question scored by a model that did not see it
-        span, sentence = fit([i for k, i in enumerate(items) if k % FOLDS != f])
-        outs += outcomes(
-            [i for k, i in enumerate(items) if k % FOLDS == f], reader_model.Weights(span, sentence, 0, 0, 0)
-        )
+    outs = out_of_fold(items)
     span, sentence = fit(items)
     min_names, min_match = pick_gates(outs)
     outs = gate(outs, min_names, min_match)
