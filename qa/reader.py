@@ -150,8 +150,11 @@ def _weights(qwords: frozenset[str], pool: list[frozenset[str]]) -> dict[str, fl
 
 
 def _share(weights: dict[str, float], found: frozenset[str] | set[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+    """The weighted share of the question's words found. Summed exactly (fsum): the words come from a set,
+    whose order changes from one process to the next, and a float sum in another order can differ in its
+    last bit, enough to move a trained threshold (retraining was not reproducible)."""
+    total = math.fsum(weights.values())
+    return math.fsum(w for t, w in weights.items() if t in found) / total if total else 0.0
 
 
 def _name_share(q: qn.Question, found: frozenset[str] | set[str], hosts: str = "") -> float:

@@ -249,3 +249,13 @@ def test_context_counts_only_for_a_sentence_that_points_back():
     assert with_context > alone  # "it" is Palmyra
     assert not reader.refers_back("Soldiers put a flag on top of the citadel, a UNESCO world heritage site.")
     assert reader.refers_back('It was designated a site of "outstanding universal value" by UNESCO.')
+
+
+def test_word_coverage_does_not_depend_on_the_order_of_the_question_words():
+    """The question's words come from a set, whose order changes between processes (PYTHONHASHSEED); a
+    float sum in another order differs in its last bit (0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1), which was
+    enough to make retraining the reader give other trees."""
+    weights = {"a": 0.1, "b": 0.2, "c": 0.3, "d": 0.7}
+    reordered = dict(reversed(weights.items()))
+    found = {"a", "b", "c"}
+    assert reader._share(weights, found) == reader._share(reordered, found)
