@@ -53,22 +53,55 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w%$.]+", " ", text.casefold()).split())
 
 
-def check(claim: str, evidence: list[str], similarity: float | None = None) -> tuple[str, float]:
+def check(claim: str, evidence: list[str], similarity: float | None = None, asked: str = "") -> tuple[str, float]:
     """similarity: cosine between the claim and its closest cited sentence, when an embedder is at
-    hand; it can lift a paraphrase from partial to supported, never excuse a missing number or name."""
+    hand; it can lift a paraphrase from partial to supported, never excuse a missing number or name.
+
+    asked: the question the claim answers. What a claim repeats of its question ("Sam Altman is the individual
+    known for ... , described as ... by ...") is the asker's premise, not the model's answer, and a multi-hop
+    question's premise is spread over more sentences than a claim may cite. When the whole claim is not
+    supported, what it adds to the question (its own words, names and numbers) is checked alone: found, with
+    a quarter of all its words (PREMISE) in the same sentences, the claim is `partial` (the evidence gives the answer,
+    not every word of the premise), never `supported`."""
+    label, score = _check(claim, evidence, similarity)
+    if label == SUPPORTED or not asked:
+        return label, score
+    own, _ = _check(claim, evidence, similarity, given=asked)
+    if own == SUPPORTED and _covered(claim, " ".join(e for e in evidence if states(e))) >= PREMISE:
+        return PARTIAL, score
+    return label, score
+
+
+PREMISE = 0.25  # least share of an answer claim's words (premise included) found in the sentences that give its answer
+
+
+def _covered(claim: str, text: str) -> float:
+    words = set(tokenize([claim])[0])
+    return len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
+
+
+def _check(claim: str, evidence: list[str], similarity: float | None = None, given: str = "") -> tuple[str, float]:
+    """The claim's label against the evidence; with `given`, only what the claim adds to that text counts."""
     evidence = [e for e in evidence if states(e)]
     if not evidence:
         return UNSUPPORTED, 0.0
     text = " ".join(evidence)
     if _norm(claim) and _norm(claim) in _norm(text):
         return SUPPORTED, 1.0
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)}
+    excused = unaccented(given).casefold()
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)} - {
+        n.replace(",", "") for n in _NUMBER.findall(given)
+    }
     missing_numbers = numbers - {n.replace(",", "") for n in _NUMBER.findall(text)}
     names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
+    names = {n for n in names if n not in excused} if given else names
     folded = unaccented(text).casefold()
     missing_names = {n for n in names if n not in folded}
-    words = set(tokenize([claim])[0])
-    covered = len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
+    words = set(tokenize([claim])[0]) - set(tokenize([given])[0])
+    if given and not (words or names or numbers):
+        return UNSUPPORTED, 0.0  # the claim only repeats its question
+    # what it adds may be names and numbers only (checked above)
+    covered = len(words & set(tokenize([text])[0])) / len(words) if words else float(bool(given))
     if similarity is not None:
         covered = max(covered, (covered + similarity) / 2)
     score = covered * (0.5 if missing_numbers else 1.0) * (0.8 if missing_names else 1.0)
@@ -80,27 +113,28 @@ def check(claim: str, evidence: list[str], similarity: float | None = None) -> t
 
 
 def choose(
-    claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3
+    claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3, asked: str = ""
 ) -> tuple[list[int], str, float]:
     """The smallest set of evidence sentences that supports a claim, with its label and score (an unsupported
     claim gets the sentences that came closest, which must not be shown as its citations). The model's keys
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
-    each covers claim words the chosen ones lack, up to `most`. Never the whole evidence."""
+    each covers claim words the chosen ones lack, up to `most`. Never the whole evidence. `asked`: the question
+    the claim answers (see check)."""
     usable = [i for i in range(len(texts)) if states(texts[i])]
     order = [i for i in dict.fromkeys(hinted) if i in usable]
     order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])
     order = order[:POOL]
     best: tuple[str, float, list[int]] = (UNSUPPORTED, 0.0, [])
     for i in order:
-        label, score = check(claim, [texts[i]], sims[i])
+        label, score = check(claim, [texts[i]], sims[i], asked)
         if label == SUPPORTED:
             return _structured(claim, texts, ([i], label, score))
         if (_RANK[label], score) > (_RANK[best[0]], best[1]):
             best = (label, score, [i])
     if not best[2]:  # nothing shares a word with the claim: the closest sentence, unsupported
         return order[:1], UNSUPPORTED, 0.0
-    return _structured(claim, texts, _cover(claim, texts, sims, order, best, most))
+    return _structured(claim, texts, _cover(claim, texts, sims, order, best, most, asked))
 
 
 def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, float]) -> tuple[list[int], str, float]:
@@ -111,7 +145,7 @@ def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, floa
     return chosen
 
 
-def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], best, most: int):
+def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], best, most: int, asked: str):
     """Greedy set cover of the claim's words, numbers and names, from the best single sentence on."""
     wanted = _units(claim)
     chosen, covered = list(best[2]), _units(texts[best[2][0]]) & wanted
@@ -123,7 +157,7 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
         if gain == 0:
             break
         trial = [*chosen, pick]
-        new_label, new_score = check(claim, [texts[j] for j in trial], max(sims[j] for j in trial))
+        new_label, new_score = check(claim, [texts[j] for j in trial], max(sims[j] for j in trial), asked)
         if (_RANK[new_label], new_score) <= (_RANK[label], score):
             break  # the sentence adds words but no support
         chosen, label, score = trial, new_label, new_score

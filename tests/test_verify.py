@@ -102,3 +102,25 @@ def test_choose_sees_who_did_what(claim, supported):
     vecs = FakeEmbedder().embed([claim, *EVIDENCE_2])
     picked, label, _ = verify.choose(claim, EVIDENCE_2, [float(s) for s in vecs[1:] @ vecs[0]], [])
     assert (label != verify.UNSUPPORTED) is supported, (label, picked)
+
+
+MULTI_HOP = (
+    "Who is the individual associated with the crypto exchange FTX, whose success was questioned in a Fortune "
+    "article, and who was charged with seven counts of fraud according to TechCrunch?"
+)
+ONE_HOP = "Sam Bankman-Fried, the founder of the crypto exchange FTX, faces seven counts of fraud and conspiracy."
+
+
+@pytest.mark.parametrize(
+    "answer, label",
+    [
+        # the answer restates the question: the premise is spread over sentences, the name is in this one
+        ("Sam Bankman-Fried is the individual associated with the crypto exchange FTX.", verify.PARTIAL),
+        ("Caroline Ellison is the individual associated with the crypto exchange FTX.", verify.UNSUPPORTED),
+        ("It is the individual associated with the crypto exchange FTX.", verify.UNSUPPORTED),  # adds nothing
+    ],
+)
+def test_what_an_answer_repeats_of_its_question_is_its_premise(answer, label):
+    claim = answer.removesuffix(".") + MULTI_HOP.split("FTX", 1)[1].replace("?", ".")
+    assert verify.check(claim, [ONE_HOP])[0] == verify.UNSUPPORTED  # the whole claim: most of it is not here
+    assert verify.check(claim, [ONE_HOP], asked=MULTI_HOP)[0] == label
