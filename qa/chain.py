@@ -28,6 +28,8 @@ from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, S
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
 GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
 CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
+Checked = tuple[cite.RawClaim, str, float, list[str]]  # a claim, its label and score, the evidence keys chosen for it
+Verified = tuple[list[Claim], dict[int, Hit]]  # the claims, and (marker -> sentence) of those they cite
 
 
 class ModelPath:
@@ -190,16 +192,13 @@ class ModelPath:
             usage=usage,
         )
 
-    def _verified(
-        self, raw: list[cite.RawClaim], ev: cite.Evidence, question: str = ""
-    ) -> tuple[list[Claim], dict[int, Hit]]:
-        """Claims with markers for the sentences chosen to support them; (marker -> sentence) of those cited. The
-        model's keys are a hint: each claim cites the smallest set of evidence sentences that supports it
-        (verify.choose), checked offline, then by the model as a judge (QA_LLM_JUDGE), which can only lower a label.
+    def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence, asked: str = "") -> Verified:
+        """Claims with markers for their chosen sentences. The model's keys are a hint: each claim cites the smallest
+        set of evidence sentences that supports it (verify.choose; what it repeats of the question `asked` is its
+        premise), checked offline, then by the model as a judge (QA_LLM_JUDGE), which can only lower a label.
         A claim whose keys were all never in the evidence has an invented source: it is unsupported. A key past the
-        end of an otherwise real list (a small model enumerating S1, S2, ... one too far) is dropped from the hint.
-        `question`: what an answer's claims answer (verify.check: what they repeat of it is its premise)."""
-        checked = [self._choose(rc, ev, question) for rc in raw]
+        end of an otherwise real list (a small model enumerating S1, S2, ... one too far) is dropped from the hint."""
+        checked = [self._choose(rc, ev, asked) for rc in raw]
         if self.settings.llm_judge:
             checked = self._judged(checked, ev)
         markers: dict[str, int] = {}
@@ -209,9 +208,7 @@ class ModelPath:
             claims.append(Claim(rc.text, cited, label, score))  # an unsupported claim is never shown as cited
         return claims, {m: ev.hits[key] for key, m in markers.items()}
 
-    def _choose(
-        self, rc: cite.RawClaim, ev: cite.Evidence, question: str = ""
-    ) -> tuple[cite.RawClaim, str, float, list[str]]:
+    def _choose(self, rc: cite.RawClaim, ev: cite.Evidence, asked: str = "") -> Checked:
         real = [key for key in rc.keys if key in ev.hits]
         if (rc.keys and not real) or not ev.hits:
             return rc, verify.UNSUPPORTED, 0.0, []
@@ -220,7 +217,7 @@ class ModelPath:
         texts = [ev.hits[k].sentence.text for k in keys]
         vecs = self.embedder.embed([rc.text, *texts])  # (1 + n, dim)
         sims = [float(s) for s in vecs[1:] @ vecs[0]]
-        picked, label, score = verify.choose(rc.text, texts, sims, [keys.index(k) for k in rc.keys], asked=question)
+        picked, label, score = verify.choose(rc.text, texts, sims, [keys.index(k) for k in rc.keys], asked=asked)
         return rc, label, score, [keys[i] for i in picked]
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:
