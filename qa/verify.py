@@ -67,7 +67,7 @@ def check(claim: str, evidence: list[str], similarity: float | None = None, aske
     if label == SUPPORTED or not asked:
         return label, score
     own, _ = _check(claim, evidence, similarity, given=asked)
-    if own == SUPPORTED and _covered(claim, " ".join(e for e in evidence if states(e))) >= PREMISE:
+    if own == SUPPORTED and _covered(set(tokenize([claim])[0]), " ".join(e for e in evidence if states(e))) >= PREMISE:
         return PARTIAL, score
     return label, score
 
@@ -75,9 +75,13 @@ def check(claim: str, evidence: list[str], similarity: float | None = None, aske
 PREMISE = 0.25  # least share of an answer claim's words (premise included) found in the sentences that give its answer
 
 
-def _covered(claim: str, text: str) -> float:
-    words = set(tokenize([claim])[0])
+def _covered(words: set[str], text: str) -> float:
+    """The share of these (stemmed) words that the text holds."""
     return len(words & set(tokenize([text])[0])) / len(words) if words else 0.0
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def _check(claim: str, evidence: list[str], similarity: float | None = None, given: str = "") -> tuple[str, float]:
@@ -89,19 +93,17 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     if _norm(claim) and _norm(claim) in _norm(text):
         return SUPPORTED, 1.0
     excused = unaccented(given).casefold()
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)} - {
-        n.replace(",", "") for n in _NUMBER.findall(given)
-    }
-    missing_numbers = numbers - {n.replace(",", "") for n in _NUMBER.findall(text)}
+    numbers = _numbers(claim) - _numbers(given)
+    missing_numbers = numbers - _numbers(text)
     names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
-    names = {n for n in names if n not in excused} if given else names
+    names = {n for n in names if n not in excused}  # none is excused without `given`
     folded = unaccented(text).casefold()
     missing_names = {n for n in names if n not in folded}
     words = set(tokenize([claim])[0]) - set(tokenize([given])[0])
     if given and not (words or names or numbers):
         return UNSUPPORTED, 0.0  # the claim only repeats its question
     # what it adds may be names and numbers only (checked above)
-    covered = len(words & set(tokenize([text])[0])) / len(words) if words else float(bool(given))
+    covered = _covered(words, text) if words else float(bool(given))
     if similarity is not None:
         covered = max(covered, (covered + similarity) / 2)
     score = covered * (0.5 if missing_numbers else 1.0) * (0.8 if missing_names else 1.0)
@@ -169,4 +171,4 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
 
 def _units(text: str) -> set[str]:
     """What a claim asserts, as comparable pieces: its content words (stemmed) and its numbers."""
-    return set(tokenize([text])[0]) | {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return set(tokenize([text])[0]) | _numbers(text)
