@@ -6,6 +6,8 @@ abstention (`ABSTAIN`) that lists the nearest candidates.
 
 from __future__ import annotations
 
+import dataclasses
+
 from qa import reader, reader_model
 from qa.types import ABSTAIN, Answer, Claim, Hit, citations
 
@@ -24,7 +26,11 @@ def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Wei
     if not hits:
         return Answer(question, ABSTAIN, True, "extractive")
     weights = weights or reader_model.load()
-    reading = reader_model.score(reader.read(question, hits[:POOL]), weights)
+    return from_reading(question, reader_model.score(reader.read(question, hits[:POOL]), weights), k, weights)
+
+
+def from_reading(question: str, reading: reader.Reading, k: int, weights: reader_model.Weights) -> Answer:
+    """The answer a scored reading gives (the model path's fallback reads the same pool once, for its gate)."""
     ranked = sorted(reading.candidates, key=lambda c: -c.p)
     best = ranked[0]
     p = round(best.p, 3)
@@ -46,3 +52,29 @@ def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Wei
         candidates=citations([c.hit for c in ranked[1 : k + 1]], start=2),
         probability=p,
     )
+
+
+# -- the reader's view of a model's answer (QA_LLM_GATE) -------------------------------------------------------
+
+
+def answering(claims: list[Claim], cited: dict[int, str], answers: dict[str, float], sure: float) -> list[Claim]:
+    """A model's claim its sentences state (cited: marker -> sentence id) is `supported` only when the reader is
+    sure (p >= its supported threshold) that one of them answers the question, as in the extractive path; else
+    `partial` ("may answer"): a true sentence beside the point is not an answer. Each claim carries that p."""
+    out = []
+    for c in claims:
+        p = max((answers.get(cited[m], 0.0) for m in c.citations), default=0.0)
+        support = PARTIAL if c.support == SUPPORTED and p < sure else c.support
+        out.append(dataclasses.replace(c, support=support, probability=round(p, 3)))
+    return out
+
+
+def beside_the_point(claims: list[Claim], cited: dict[int, str], answers: dict[str, float], bar: float) -> float | None:
+    """The reader's best p among the sentences a model's answer cites, when it read them all and finds that none
+    answers (p < bar, its abstention threshold): a small model often quotes a true sentence beside the question.
+    None when the answer cites nothing, cites a sentence the reader did not read, or one it finds may answer."""
+    ids = [cited[m] for c in claims for m in c.citations]
+    if not ids or any(i not in answers for i in ids):
+        return None
+    best = max(answers[i] for i in ids)
+    return round(best, 3) if best < bar else None

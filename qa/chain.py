@@ -7,7 +7,6 @@ verified, invented keys are dropped (a claim citing only invented ones is unsupp
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -27,6 +26,7 @@ from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, S
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
 GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
+OVERRULED = "The model quoted sentences that the reader finds do not answer (p {p}); this is the reader's answer."
 CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
 Checked = tuple[cite.RawClaim, str, float, list[str]]  # a claim, its label and score, the evidence keys chosen for it
 Verified = tuple[list[Claim], dict[int, Hit]]  # the claims, and (marker -> sentence) of those they cite
@@ -99,7 +99,7 @@ class ModelPath:
         the abstention threshold (then the model is not asked), else None; "answers", each sentence's
         probability that it answers (a claim is `supported` only where the reader is sure, see _finish)."""
         if not (self.settings.llm_gate and state["pool"]):
-            return {**state, "unanswered": None, "answers": None}
+            return {**state, "unanswered": None, "answers": None, "reading": None}
         weights = reader_model.load()
         reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
         best = max(c.p for c in reading.candidates)
@@ -109,6 +109,7 @@ class ModelPath:
             "hits": _likeliest(reading, state["pool"], len(state["hits"])),
             "unanswered": round(best, 3) if best < weights.abstain else None,
             "answers": answers,
+            "reading": reading,
         }
 
     def _evidence(self, state: dict) -> dict:
@@ -177,7 +178,12 @@ class ModelPath:
             )
         claims, used = self._verified(raw, ev, question)
         if state.get("answers") is not None:
-            claims = _answering(claims, used, state["answers"], reader_model.load().supported)
+            weights, cited = reader_model.load(), {m: h.sentence.id for m, h in used.items()}
+            claims = answer.answering(claims, cited, state["answers"], weights.supported)
+            if (p := answer.beside_the_point(claims, cited, state["answers"], weights.abstain)) is not None:
+                ans = answer.from_reading(question, state["reading"], k, weights)
+                ans.model, ans.usage, ans.note = self.model.name, usage, OVERRULED.format(p=p)
+                return ans
         cited = {h.sentence.id for h in used.values()}
         rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
         return Answer(
@@ -342,18 +348,6 @@ def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:
     shared = {k: len(words & set(tokenize([h.sentence.text])[0])) for k, h in ev.hits.items()}
     ranked = sorted((k for k in ev.hits if k not in rc.keys), key=lambda k: -shared[k])
     return [*rc.keys, *ranked[: verify.POOL]]
-
-
-def _answering(claims: list[Claim], used: dict[int, Hit], answers: dict[str, float], sure: float) -> list[Claim]:
-    """A claim its sentences state is `supported` only when the reader is sure (p >= its supported threshold)
-    that one of them answers the question, as in the extractive path; else `partial` ("may answer"): a true
-    sentence beside the point is not an answer. Each claim carries that probability."""
-    out = []
-    for c in claims:
-        p = max((answers.get(used[m].sentence.id, 0.0) for m in c.citations), default=0.0)
-        support = verify.PARTIAL if c.support == verify.SUPPORTED and p < sure else c.support
-        out.append(dataclasses.replace(c, support=support, probability=round(p, 3)))
-    return out
 
 
 def _usage(u: Usage) -> dict:

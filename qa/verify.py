@@ -90,7 +90,7 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     if not evidence:
         return UNSUPPORTED, 0.0
     text = " ".join(evidence)
-    if _norm(claim) and _norm(claim) in _norm(text):
+    if _units(claim) and f" {_norm(claim)} " in f" {_norm(text)} ":  # verbatim, whole words, and saying something
         return SUPPORTED, 1.0
     excused = unaccented(given).casefold()
     numbers = _numbers(claim) - _numbers(given)

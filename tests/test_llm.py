@@ -17,6 +17,7 @@ from qa.config import Settings
 from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
 from qa.library import Library
+from qa.types import Claim
 
 KEY = os.environ["OPENAI_API_KEY"]  # the suite's sweep key (conftest.py): it must show up nowhere
 
@@ -693,6 +694,46 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
         assert claim.support == "partial" and claim.probability is not None and claim.probability < sure
     else:
         assert claim.support == "supported" and claim.probability is None
+
+
+UNESCO_Q = "What status does UNESCO give Palmyra?"
+UNESCO_SENTENCE = 'It was designated a site of "outstanding universal value" by UNESCO'
+RUINS_SENTENCE = "Palmyra is also home to some of the most extensive ruins of the Roman empire."
+
+
+@pytest.mark.parametrize("quoted", [RUINS_SENTENCE, UNESCO_SENTENCE])
+def test_a_model_answer_quoting_a_sentence_the_reader_finds_beside_the_question_yields_to_the_readers(
+    palmyra, server, quoted
+):
+    """The local model answered "What status does UNESCO give Palmyra?" with the true sentence before the one
+    that answers (it names Palmyra; the answer's says "It"). With the gate, the reader reads every sentence the
+    answer cites: when it finds that none answers, the reader's own answer is shown, marked so; an answer quoting
+    the sentence that answers stays the model's."""
+    for _ in range(2):  # with the gate, then without
+        server.reply(lambda b: claims_json((quoted, [key_of(b, quoted[:40])])))
+    settings = scripted(palmyra, server, llm_judge=False)
+    ans = Library(settings=settings).ask(UNESCO_Q)
+    weights = reader_model.load()
+    assert ans.citations[0].text.startswith(UNESCO_SENTENCE) and "outstanding universal value" in ans.answer
+    assert ans.model == "test-model" and ans.usage["completion_tokens"] > 0  # the call made is still accounted
+    if quoted == RUINS_SENTENCE:
+        assert ans.mode == "extractive" and "the reader's answer" in ans.note
+        p = float(re.search(r"\(p ([0-9.]+)\)", ans.note).group(1))
+        assert p < weights.abstain <= ans.probability  # what the model quoted, then what the reader answers with
+        assert printing.answer_text(ans).endswith(f"Note: {ans.note}")
+    else:
+        assert ans.mode == "llm" and ans.note == "" and ans.answer == quoted
+    with_gate_off = Library(settings=scripted(palmyra, server, llm_judge=False, llm_gate=False)).ask(UNESCO_Q)
+    assert with_gate_off.mode == "llm" and with_gate_off.answer == quoted  # the reader does not read: as quoted
+
+
+def test_the_reader_lets_a_model_answer_stand_unless_it_read_every_cited_sentence_and_none_answers():
+    claims = [Claim("a", [1], "supported", 1.0), Claim("b", [2], "partial", 0.5), Claim("c", [], "unsupported", 0.0)]
+    cited = {1: "d:1", 2: "d:2"}
+    assert answer.beside_the_point(claims, cited, {"d:1": 0.05, "d:2": 0.1}, 0.15) == 0.1
+    assert answer.beside_the_point(claims, cited, {"d:1": 0.05, "d:2": 0.2}, 0.15) is None  # one may answer
+    assert answer.beside_the_point(claims, cited, {"d:1": 0.05}, 0.15) is None  # d:2 was not read
+    assert answer.beside_the_point(claims[2:], cited, {"d:1": 0.05, "d:2": 0.1}, 0.15) is None  # cites nothing
 
 
 def test_the_model_reads_the_readers_likeliest_sentences_and_retrievals_closest(palmyra, server):

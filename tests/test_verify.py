@@ -33,6 +33,14 @@ def test_a_name_written_without_its_accents_is_the_same_name(claim, evidence):
     assert verify.check(claim, [evidence])[0] == verify.SUPPORTED
 
 
+@pytest.mark.parametrize("claim", ["A", "The.", "homes lost pow"])
+def test_a_piece_of_a_sentence_supports_only_as_whole_words_that_say_something(claim):
+    """A verbatim claim is supported outright; "A" is inside every sentence but says nothing, and "pow" is no word
+    of this one (before, either was `supported` with score 1.0)."""
+    assert verify.check(claim, EVIDENCE)[0] != verify.SUPPORTED
+    assert verify.check("homes lost power", EVIDENCE) == (verify.SUPPORTED, 1.0)
+
+
 def test_similarity_lifts_a_paraphrase_never_a_missing_number():
     claim = "Electricity failed for 1,200 households."
     low = verify.check(claim, EVIDENCE)
