@@ -10,9 +10,9 @@ import dataclasses
 
 from qa import reader, reader_model
 from qa.types import ABSTAIN, Answer, Claim, Hit, citations
+from qa.verify import PARTIAL, SUPPORTED
 
 POOL = 20  # sentences considered for an answer
-SUPPORTED, PARTIAL = "supported", "partial"
 
 
 def badge(p: float, weights: reader_model.Weights) -> str | None:

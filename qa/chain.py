@@ -97,7 +97,8 @@ class ModelPath:
     def _gate(self, state: dict) -> dict:
         """With QA_LLM_GATE, the reader's view of the pool: "unanswered", its best probability when that is under
         the abstention threshold (then the model is not asked), else None; "answers", each sentence's
-        probability that it answers (a claim is `supported` only where the reader is sure, see _finish)."""
+        probability that it answers (a claim is `supported` only where the reader is sure, see _finish); "reading", the
+        reader's scored reading, whose answer replaces a model's that quotes only sentences it finds do not answer."""
         if not (self.settings.llm_gate and state["pool"]):
             return {**state, "unanswered": None, "answers": None, "reading": None}
         weights = reader_model.load()
