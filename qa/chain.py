@@ -96,20 +96,18 @@ class ModelPath:
 
     def _gate(self, state: dict) -> dict:
         """With QA_LLM_GATE, the reader's view of the pool: "unanswered", its best probability when that is under
-        the abstention threshold (then the model is not asked), else None; "answers", each sentence's
-        probability that it answers (a claim is `supported` only where the reader is sure, see _finish); "reading", the
-        reader's scored reading, whose answer replaces a model's that quotes only sentences it finds do not answer."""
+        the abstention threshold (then the model is not asked), else None; "reading", each sentence's probability
+        that it answers (see _finish: a claim is `supported` only where the reader is sure, and the reader's answer
+        replaces a model's that quotes only sentences it finds do not answer)."""
         if not (self.settings.llm_gate and state["pool"]):
-            return {**state, "unanswered": None, "answers": None, "reading": None}
+            return {**state, "unanswered": None, "reading": None}
         weights = reader_model.load()
         reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
         best = max(c.p for c in reading.candidates)
-        answers = {c.hit.sentence.id: c.p for c in reading.candidates}
         return {
             **state,
             "hits": _likeliest(reading, state["pool"], len(state["hits"])),
             "unanswered": round(best, 3) if best < weights.abstain else None,
-            "answers": answers,
             "reading": reading,
         }
 
@@ -178,15 +176,15 @@ class ModelPath:
                 probability=gated,
             )
         claims, used = self._verified(raw, ev, question)
-        if state.get("answers") is not None:
-            weights, cited = reader_model.load(), {m: h.sentence.id for m, h in used.items()}
-            claims = answer.answering(claims, cited, state["answers"], weights.supported)
-            if (p := answer.beside_the_point(claims, cited, state["answers"], weights.abstain)) is not None:
-                ans = answer.from_reading(question, state["reading"], k, weights)
+        cited = {m: h.sentence.id for m, h in used.items()}
+        if (reading := state.get("reading")) is not None:
+            weights, answers = reader_model.load(), {c.hit.sentence.id: c.p for c in reading.candidates}
+            claims = answer.answering(claims, cited, answers, weights.supported)
+            if (p := answer.beside_the_point(claims, cited, answers, weights.abstain)) is not None:
+                ans = answer.from_reading(question, reading, k, weights)
                 ans.model, ans.usage, ans.note = self.model.name, usage, OVERRULED.format(p=p)
                 return ans
-        cited = {h.sentence.id for h in used.values()}
-        rest = [h for h in state["hits"] if h.sentence.id not in cited][:k]
+        rest = [h for h in state["hits"] if h.sentence.id not in cited.values()][:k]
         return Answer(
             question,
             " ".join(c.text for c in claims),
