@@ -26,7 +26,12 @@ def extractive(question: str, hits: list[Hit], k: int, weights: reader_model.Wei
     if not hits:
         return Answer(question, ABSTAIN, True, "extractive")
     weights = weights or reader_model.load()
-    return from_reading(question, reader_model.score(reader.read(question, hits[:POOL]), weights), k, weights)
+    return from_reading(question, reading(question, hits, weights), k, weights)
+
+
+def reading(question: str, hits: list[Hit], weights: reader_model.Weights | None = None) -> reader.Reading:
+    """The reader's probability that each of the first POOL sentences answers the question."""
+    return reader_model.score(reader.read(question, hits[:POOL]), weights or reader_model.load())
 
 
 def from_reading(question: str, reading: reader.Reading, k: int, weights: reader_model.Weights) -> Answer:
@@ -78,3 +83,15 @@ def beside_the_point(claims: list[Claim], cited: dict[int, str], answers: dict[s
         return None
     best = max(answers[i] for i in ids)
     return round(best, 3) if best < bar else None
+
+
+def likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:
+    """The evidence for the model: n sentences taken in turn from the reader's order (likeliest to answer first)
+    and retrieval's (closest first), so that neither ranker's miss costs the sentence that answers; a small model
+    reads few sentences well."""
+    by_reader = [c.hit for c in sorted(reading.candidates, key=lambda c: -c.p)]  # stable: retrieval breaks ties
+    turns = [h for pair in zip(by_reader, pool) for h in pair] + pool  # the rest of the pool if n is more
+    seen: dict[str, Hit] = {}
+    for h in turns:
+        seen.setdefault(h.sentence.id, h)
+    return list(seen.values())[:n]

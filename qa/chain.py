@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from qa import answer, prompts, reader, reader_model, verify
+from qa import answer, prompts, reader_model, verify
 from qa import citations as cite
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -27,6 +27,7 @@ from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, S
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
 GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
 OVERRULED = "The model quoted sentences that the reader finds do not answer (p {p}); this is the reader's answer."
+CUT = "The model's reply stopped at its token limit (QA_LLM_MAX_TOKENS) before it gave an answer; this is the reader's."
 CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
 Checked = tuple[cite.RawClaim, str, float, list[str]]  # a claim, its label and score, the evidence keys chosen for it
 Verified = tuple[list[Claim], dict[int, Hit]]  # the claims, and (marker -> sentence) of those they cite
@@ -102,11 +103,11 @@ class ModelPath:
         if not (self.settings.llm_gate and state["pool"]):
             return {**state, "unanswered": None, "reading": None}
         weights = reader_model.load()
-        reading = reader_model.score(reader.read(state["question"], state["pool"][: answer.POOL]), weights)
+        reading = answer.reading(state["question"], state["pool"], weights)
         best = max(c.p for c in reading.candidates)
         return {
             **state,
-            "hits": _likeliest(reading, state["pool"], len(state["hits"])),
+            "hits": answer.likeliest(reading, state["pool"], len(state["hits"])),
             "unanswered": round(best, 3) if best < weights.abstain else None,
             "reading": reading,
         }
@@ -162,6 +163,8 @@ class ModelPath:
         reply, ev, question = state["reply"], state["evidence"], state["question"]
         abstained, raw = cite.parse(reply.text)
         usage = _usage(reply.usage)
+        if reply.cut and not raw and state["pool"]:  # a failure to answer, not an abstention: the reader answers
+            return self._readers(state, k, usage, CUT)
         if abstained or not raw:
             gated = state.get("unanswered")
             return Answer(
@@ -181,9 +184,7 @@ class ModelPath:
             weights, answers = reader_model.load(), {c.hit.sentence.id: c.p for c in reading.candidates}
             claims = answer.answering(claims, cited, answers, weights.supported)
             if (p := answer.beside_the_point(claims, cited, answers, weights.abstain)) is not None:
-                ans = answer.from_reading(question, reading, k, weights)
-                ans.model, ans.usage, ans.note = self.model.name, usage, OVERRULED.format(p=p)
-                return ans
+                return self._readers(state, k, usage, OVERRULED.format(p=p))
         rest = [h for h in state["hits"] if h.sentence.id not in cited.values()][:k]
         return Answer(
             question,
@@ -196,6 +197,13 @@ class ModelPath:
             model=self.model.name,
             usage=usage,
         )
+
+    def _readers(self, state: dict, k: int, usage: dict | None, note: str) -> Answer:
+        """The reader's answer from the pool in place of the model's, marked as such; the model's usage is kept."""
+        reading = state.get("reading") or answer.reading(state["question"], state["pool"])
+        ans = answer.from_reading(state["question"], reading, k, reader_model.load())
+        ans.model, ans.usage, ans.note = self.model.name, usage, note
+        return ans
 
     def _verified(self, raw: list[cite.RawClaim], ev: cite.Evidence, asked: str = "") -> Verified:
         """Claims with markers for their chosen sentences. The model's keys are a hint: each claim cites the smallest
@@ -318,18 +326,6 @@ class ModelPath:
             current.append(key)
             used += cost
         return groups + ([current] if current else [])
-
-
-def _likeliest(reading: reader.Reading, pool: list[Hit], n: int) -> list[Hit]:
-    """The evidence for the model: n sentences taken in turn from the reader's order (likeliest to answer first)
-    and retrieval's (closest first), so that neither ranker's miss costs the sentence that answers; a small model
-    reads few sentences well."""
-    by_reader = [c.hit for c in sorted(reading.candidates, key=lambda c: -c.p)]  # stable: retrieval breaks ties
-    turns = [h for pair in zip(by_reader, pool) for h in pair] + pool  # the rest of the pool if n is more
-    seen: dict[str, Hit] = {}
-    for h in turns:
-        seen.setdefault(h.sentence.id, h)
-    return list(seen.values())[:n]
 
 
 def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: list[str]) -> float:

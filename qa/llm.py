@@ -83,6 +83,7 @@ class Usage:
 class Reply:
     text: str
     usage: Usage = field(default_factory=Usage)
+    cut: bool = False  # the model stopped at its token limit (QA_LLM_MAX_TOKENS), not because it was done
 
 
 class ChatModel:
@@ -112,9 +113,9 @@ class ChatModel:
         path = self._cache_path(messages, schema)
         if path is not None and path.exists():
             data = json.loads(path.read_text())
-            return Reply(
-                data["text"], Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None)
-            )
+            cut = data.get("cut", data["completion_tokens"] >= self.settings.llm_max_tokens)  # older entries: by length
+            usage = Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None)
+            return Reply(data["text"], usage, cut)
         reply = self._complete(messages, schema)
         _remember(
             path,
@@ -122,6 +123,7 @@ class ChatModel:
                 "text": reply.text,
                 "prompt_tokens": reply.usage.prompt_tokens,
                 "completion_tokens": reply.usage.completion_tokens,
+                "cut": reply.cut,
             },
         )
         return reply
@@ -193,26 +195,27 @@ class ChatModel:
                 text = e.completion.choices[0].message.content or "" if e.completion.choices else ""
                 usage = e.completion.usage
                 u = Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage()
-                return Reply(text, u)
-        return Reply(_text(msg.content), self._usage(msg))
+                return Reply(text, u, cut=True)
+        return Reply(_text(msg.content), self._usage(msg), msg.response_metadata.get("finish_reason") == "length")
 
     def stream(self, messages: list[tuple[str, str]]) -> Iterator[str | Reply]:
         """Text pieces as they come, then the whole Reply. A stream cut off before the model finished is
         a ModelError, never a silently shorter answer."""
         parts: list[str] = []
-        usage, finished = Usage(), False
+        usage, finished, cut = Usage(), False, False
         with self._errors():
             for chunk in self.chat.stream(messages):
                 piece = _text(chunk.content)
                 if piece:
                     parts.append(piece)
                     yield piece
-                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
+                reason = chunk.response_metadata.get("finish_reason")
+                finished, cut = finished or bool(reason), cut or reason == "length"
                 if chunk.usage_metadata:
                     usage = self._usage(chunk)
         if not finished:
             raise ModelReplyError("the model's reply was cut off before it finished; try again.")
-        yield Reply("".join(parts), usage)
+        yield Reply("".join(parts), usage, cut)
 
     def _usage(self, msg) -> Usage:
         meta = getattr(msg, "usage_metadata", None) or {}

@@ -105,6 +105,10 @@ def test_scoring_rules():
     assert scoring.contains_gold("It was Paris, in France", [["Paris", "Lyon"], ["France"]])
     assert not scoring.contains_gold("It was Paris", [["Paris"], ["France"]])
     assert scoring.contains_gold("the WINNER", "winner") and scoring.contains_gold("b won", ["a", "b"])
+    assert scoring.contains_gold("Chloe Zhao won", "Chloé Zhao") and scoring.contains_gold(
+        "Chloé Zhao won", "Chloe Zhao"
+    )
+    assert not scoring.contains_gold("Chloe Zhang won", "Chloé Zhao")
     assert scoring.prf([1, 2], [[5], [2, 3]]) == (0.5, 0.5, 0.5)
     scores, labels = [0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]
     t = scoring.fit_threshold(scores, labels)

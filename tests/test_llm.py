@@ -12,7 +12,7 @@ import pytest
 from conftest import FIGHTERS_Q, FIGHTERS_SENTENCE, ROOT, FakeEmbedder, claims_json, key_of
 from fake_openai import FakeOpenAI
 
-from qa import ABSTAIN, answer, printing, reader, reader_model
+from qa import ABSTAIN, answer, chain, printing, reader, reader_model
 from qa.config import Settings
 from qa.errors import ConfigError, ModelError
 from qa.ingest import from_text
@@ -134,10 +134,19 @@ def test_reply_cut_off_at_the_token_limit_is_parsed_not_an_error(lib, server):
     assert ans.answer == "400 ISIS fighters died." and [c.text for c in ans.claims] == ["400 ISIS fighters died."]
 
 
-def test_a_reply_cut_off_before_any_claim_closed_abstains(lib, server):
+@pytest.mark.parametrize("gate", [True, False])
+def test_a_reply_cut_off_before_any_claim_closed_is_a_failure_the_reader_answers_for(palmyra, server, gate, tmp_path):
+    """The local model sometimes writes until its token limit without closing a claim. That is no abstention ("the
+    articles do not say" would be a claim about the articles): the reader's answer is shown, marked as such, with
+    or without the gate (without it, the reader reads the pool then); a reply replayed from the cache too."""
     server.reply('{"abstain": false, "claims": [{"text": "The battle las', finish="length")
-    ans = lib.ask(FIGHTERS_Q)
-    assert ans.abstained and ans.answer == ABSTAIN and "{" not in ans.answer
+    settings = scripted(palmyra, server, llm_gate=gate, llm_judge=False, llm_cache_dir=tmp_path)
+    first, ans = (Library(settings=settings).ask(FIGHTERS_Q) for _ in range(2))
+    assert len(server.requests) == 1 and first.answer == ans.answer and first.note == ans.note
+    assert not ans.abstained and ans.mode == "extractive" and ans.note == chain.CUT and "{" not in ans.answer
+    assert "400" in ans.answer and ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
+    assert ans.model == "test-model" and ans.usage["completion_tokens"] > 0
+    assert printing.answer_text(ans).endswith(f"Note: {chain.CUT}")
 
 
 @pytest.mark.parametrize(
