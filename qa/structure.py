@@ -17,9 +17,18 @@ ASIDE = {"relcl", "acl", "appos"}
 RELATIVE = {"WDT", "WP"}  # "which", "who": a relative clause's subject stands for the noun it hangs on
 
 
+TIME_UNITS = {
+    f"{u}{s}" for u in ("second", "minute", "hour", "day", "week", "month", "year", "decade") for s in ("", "s")
+}
+TIME_UNITS |= {"century", "centuries"}
+BE = {"be", "is", "are", "was", "were", "been", "being", "am", "'s", "'re", "'m"}  # the parse has no lemmas
+COUNTS = {"", "CARDINAL", "QUANTITY", "MONEY", "PERCENT"}  # a number in a name ("the 2014 World Cup") counts nothing
+
+
 @dataclass
 class Event:
     verb: str  # the verb's stem
+    copula: bool = False  # "X is Y" says "Y is X" too: its two sides have no order to swap
     doers: set[str] = field(default_factory=set)  # stems of its (logical) subject
     done_to: set[str] = field(default_factory=set)  # stems of its (logical) object
     others: set[str] = field(default_factory=set)  # stems of its prepositional phrases ("from ISIS")
@@ -44,7 +53,7 @@ def events(doc) -> list[Event]:
     for tok in doc:
         if tok.pos_ not in ("VERB", "AUX"):
             continue
-        ev = Event(tokenize([tok.text])[0][0] if tokenize([tok.text])[0] else tok.lower_)
+        ev = Event(tokenize([tok.text])[0][0] if tokenize([tok.text])[0] else tok.lower_, tok.lower_ in BE)
         for child in tok.children:
             if child.dep_ in SUBJECTS and child.tag_ not in RELATIVE:
                 ev.doers |= _phrase(child)
@@ -71,15 +80,17 @@ def _counted(doc) -> dict[str, set[str]]:
     """Each number of a text with the stems of what it counts ("400 ISIS fighters" -> {"400": {"fighter"}})."""
     out: dict[str, set[str]] = {}
     for tok in doc:
-        if tok.like_num and tok.dep_ == "nummod" and tok.head.pos_ in ("NOUN", "PROPN") and not _dates(tok):
+        if tok.like_num and tok.dep_ == "nummod" and tok.head.pos_ in ("NOUN", "PROPN") and _counts(tok):
             out.setdefault(tok.text.replace(",", ""), set()).update(tokenize([tok.head.text])[0])
     return out
 
 
-def _dates(tok) -> bool:
-    """A number that dates its noun instead of counting it: a year ("the 2018 Nobel Prize", "the 2014 World
-    Cup") is a date the noun is not part of; "eleven days" is a date that counts days."""
-    return tok.ent_type_ in ("DATE", "TIME") and tok.head.ent_type_ not in ("DATE", "TIME")
+def _counts(tok) -> bool:
+    """The number counts its noun: "400 fighters", "eleven days"; not a date ("the 2018 Nobel Prize", "13 July
+    2014") nor part of a name ("the 2014 World Cup")."""
+    if tok.ent_type_ in ("DATE", "TIME"):
+        return tok.head.lower_ in TIME_UNITS
+    return tok.ent_type_ in COUNTS
 
 
 def mismatch(claim: str, evidence: list[str]) -> str | None:
@@ -91,7 +102,7 @@ def mismatch(claim: str, evidence: list[str]) -> str | None:
         same = [e for e in said if e.verb == ev.verb]
         if not same:
             continue
-        if _swapped(ev, same):
+        if not ev.copula and _swapped(ev, same):
             return f"who did what is the other way round in the evidence ({ev.verb})"
         if all(e.negated != ev.negated for e in same):
             return f"the evidence says the opposite ({'not ' if not ev.negated else ''}{ev.verb})"
@@ -110,7 +121,8 @@ def _swapped(ev: Event, same: list[Event]) -> bool:
     never in the role the claim gives it."""
     doers = set().union(*(e.doers for e in same))
     objects = set().union(*(e.done_to | e.others for e in same))
-    doer_moved = bool(ev.doers & objects) and not (ev.doers & doers)
+    # a verb without a subject in the evidence ("a film starring Liu Yifei") names no doer to move
+    doer_moved = bool(doers) and bool(ev.doers & objects) and not (ev.doers & doers)
     object_moved = bool(ev.done_to & doers) and not (ev.done_to & set().union(*(e.done_to for e in same)))
     # the evidence's doer stands elsewhere in the claim ("... from Syrian forces") and another does the deed
     doer_demoted = bool(doers & (ev.done_to | ev.others)) and bool(ev.doers) and not (ev.doers & doers)
