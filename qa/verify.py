@@ -14,6 +14,8 @@ from qa.text import asks, tokenize, unaccented
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
+_WH = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
+VERDICTS = {"yes", "no", "true", "fals"}  # the stems of a yes/no answer's own words
 # Text that speaks to the model instead of reporting news (prompt injection). It stays in the evidence,
 # fenced as data, but never counts as support: a claim resting only on it is unsupported.
 _INSTRUCTION = re.compile(
@@ -30,7 +32,7 @@ _INSTRUCTION = re.compile(
 )
 
 
-POOL = 8  # evidence sentences a claim's support is chosen among: the model's keys, then the closest others
+POOL = 8  # evidence sentences a claim's support is chosen among: all the model's keys, then the closest others
 _RANK = {UNSUPPORTED: 0, PARTIAL: 1, SUPPORTED: 2}
 
 
@@ -62,14 +64,24 @@ def check(claim: str, evidence: list[str], similarity: float | None = None, aske
     question's premise is spread over more sentences than a claim may cite. When the whole claim is not
     supported, what it adds to the question (its own words, names and numbers) is checked alone: found, with
     a quarter of all its words (PREMISE) in the same sentences, the claim is `partial` (the evidence gives the answer,
-    not every word of the premise), never `supported`."""
+    not every word of the premise), never `supported`. So is a verdict on a yes/no question ("Yes, there was
+    consistency in ..."): it adds only its yes or no, which no sentence states; the sentences it rests on may."""
     label, score = _check(claim, evidence, similarity)
     if label == SUPPORTED or not asked:
         return label, score
     own, _ = _check(claim, evidence, similarity, given=asked)
-    if own == SUPPORTED and _covered(set(tokenize([claim])[0]), " ".join(e for e in evidence if states(e))) >= PREMISE:
+    premise = _covered(set(tokenize([claim])[0]), " ".join(e for e in evidence if states(e))) >= PREMISE
+    if premise and (own == SUPPORTED or _verdict(claim, asked)):
         return PARTIAL, score
     return label, score
+
+
+def _verdict(claim: str, asked: str) -> bool:
+    """The claim answers a yes/no question (no wh-word in it) and adds to it no more than its yes or no."""
+    if not asks(asked) or _WH.search(asked):
+        return False
+    words, names, numbers = _added(claim, asked)
+    return not (words - VERDICTS or names or numbers)
 
 
 PREMISE = 0.25  # least share of an answer claim's words (premise included) found in the sentences that give its answer
@@ -92,14 +104,10 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     text = " ".join(evidence)
     if _units(claim) and f" {_norm(claim)} " in f" {_norm(text)} ":  # verbatim, whole words, and saying something
         return SUPPORTED, 1.0
-    excused = unaccented(given).casefold()
-    numbers = _numbers(claim) - _numbers(given)
+    words, names, numbers = _added(claim, given)
     missing_numbers = numbers - _numbers(text)
-    names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
-    names = {n for n in names if n not in excused}  # none is excused without `given`
     folded = unaccented(text).casefold()
     missing_names = {n for n in names if n not in folded}
-    words = set(tokenize([claim])[0]) - set(tokenize([given])[0])
     if given and not (words or names or numbers):
         return UNSUPPORTED, 0.0  # the claim only repeats its question
     # what it adds may be names and numbers only (checked above)
@@ -114,6 +122,14 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     return SUPPORTED, round(score, 3)
 
 
+def _added(claim: str, given: str) -> tuple[set[str], set[str], set[str]]:
+    """What the claim says beyond the text `given`: its content words (stemmed), names and numbers."""
+    excused = unaccented(given).casefold()
+    names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
+    words = set(tokenize([claim])[0]) - set(tokenize([given])[0])
+    return words, {n for n in names if n not in excused}, _numbers(claim) - _numbers(given)
+
+
 def choose(
     claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3, asked: str = ""
 ) -> tuple[list[int], str, float]:
@@ -124,9 +140,8 @@ def choose(
     each covers claim words the chosen ones lack, up to `most`. Never the whole evidence. `asked`: the question
     the claim answers (see check)."""
     usable = [i for i in range(len(texts)) if states(texts[i])]
-    order = [i for i in dict.fromkeys(hinted) if i in usable]
-    order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])
-    order = order[:POOL]
+    order = [i for i in dict.fromkeys(hinted) if i in usable]  # every key the model gave is tried
+    order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])[: max(0, POOL - len(order))]
     best: tuple[str, float, list[int]] = (UNSUPPORTED, 0.0, [])
     for i in order:
         label, score = check(claim, [texts[i]], sims[i], asked)

@@ -736,6 +736,20 @@ def test_a_model_answer_quoting_a_sentence_the_reader_finds_beside_the_question_
     assert with_gate_off.mode == "llm" and with_gate_off.answer == quoted  # the reader does not read: as quoted
 
 
+def test_a_verdict_on_a_yes_no_question_is_never_overruled_by_the_readers_sentence(palmyra, server):
+    """The reader answers with a sentence; a yes/no question's answer is a verdict it cannot give. So the rule above
+    holds back there, and the verdict cites the sentences it rests on as `partial`: no sentence states a yes."""
+    question, verdict = "Was UNESCO involved in Palmyra?", "Yes, Palmyra is also home to ruins of the Roman empire."
+    server.reply(lambda b: claims_json((verdict, [key_of(b, RUINS_SENTENCE[:40])])))
+    lib = Library(settings=scripted(palmyra, server, llm_judge=False))
+    reading = answer.reading(question, lib.retriever.search(question, answer.POOL, None))
+    [ruins] = [c.p for c in reading.candidates if c.hit.sentence.text.startswith(RUINS_SENTENCE)]
+    assert reading.question.wh == "" and ruins < reader_model.load().abstain  # a wh-question's answer would yield
+    ans = lib.ask(question)
+    assert ans.mode == "llm" and ans.note == "" and ans.answer == verdict
+    assert ans.claims[0].support == "partial" and ans.citations[0].text.startswith(RUINS_SENTENCE)
+
+
 def test_the_reader_lets_a_model_answer_stand_unless_it_read_every_cited_sentence_and_none_answers():
     claims = [Claim("a", [1], "supported", 1.0), Claim("b", [2], "partial", 0.5), Claim("c", [], "unsupported", 0.0)]
     cited = {1: "d:1", 2: "d:2"}

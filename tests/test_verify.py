@@ -150,3 +150,22 @@ def test_what_an_answer_repeats_of_its_question_is_its_premise(answer, label):
     claim = answer.removesuffix(".") + MULTI_HOP.split("FTX", 1)[1].replace("?", ".")
     assert verify.check(claim, [ONE_HOP])[0] == verify.UNSUPPORTED  # the whole claim: most of it is not here
     assert verify.check(claim, [ONE_HOP], asked=MULTI_HOP)[0] == label
+
+
+POLAR = "Between the two reports on Sam Bankman-Fried, was there consistency in the portrayal of the fraud charges?"
+CHARGED = "The report's portrayal of Sam Bankman-Fried at his fraud trial was harsh."
+
+
+@pytest.mark.parametrize(
+    "claim, evidence, label",
+    [
+        # a verdict adds only its yes or no, which no sentence states: the sentences it rests on may answer
+        ("Yes, there was consistency in the portrayal of the fraud charges.", CHARGED, verify.PARTIAL),
+        ("Yes, there was consistency in the portrayal of the fraud charges.", "Google spent $26.3 billion.", None),
+        # a claim that adds a name is no verdict: the name must be found
+        ("Yes, Caroline Ellison portrayed the fraud charges consistently.", CHARGED, None),
+    ],
+)
+def test_a_verdict_on_a_yes_no_question_may_answer_with_the_sentences_it_rests_on(claim, evidence, label):
+    assert verify.check(claim, [evidence], asked=POLAR)[0] == (label or verify.UNSUPPORTED)
+    assert verify.check(claim, [evidence], asked=POLAR.replace("was there", "what was"))[0] != verify.PARTIAL
