@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from qa import answer, prompts, reader_model, verify
+from qa import answer, prompts, reader_model, structure, verify
 from qa import citations as cite
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -25,6 +25,7 @@ from qa.text import count_tokens, tokenize
 from qa.types import ABSTAIN, Answer, Citation, Claim, Hit, Sentence, Summary, SummarySentence, citations
 
 WINDOWED = 3  # best hits shown with their neighbours in the prompt
+SPREAD = 2  # most sentences one claim of an answer cites before it is cited piece by piece
 GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
 OVERRULED = "The model quoted sentences that the reader finds do not answer (p {p}); this is the reader's answer."
 CUT = "The model's reply stopped at its token limit (QA_LLM_MAX_TOKENS) before it gave an answer; this is the reader's."
@@ -211,8 +212,10 @@ class ModelPath:
         set of evidence sentences that supports it (verify.choose; what it repeats of the question `asked` is its
         premise), checked offline, then by the model as a judge (QA_LLM_JUDGE), which can only lower a label.
         A claim whose keys were all never in the evidence has an invented source: it is unsupported. A key past the
-        end of an otherwise real list (a small model enumerating S1, S2, ... one too far) is dropped from the hint."""
-        checked = [self._choose(rc, ev, asked) for rc in raw]
+        end of an otherwise real list (a small model enumerating S1, S2, ... one too far) is dropped from the hint.
+        An answer's claim whose support takes more than SPREAD sentences is checked and cited piece by piece when it
+        says several things (qa/structure.py parts): each piece cites its own."""
+        checked = [piece for rc in raw for piece in self._pieces(rc, ev, asked)]
         if self.settings.llm_judge:
             checked = self._judged(checked, ev)
         markers: dict[str, int] = {}
@@ -222,16 +225,23 @@ class ModelPath:
             claims.append(Claim(rc.text, cited, label, score))  # an unsupported claim is never shown as cited
         return claims, {m: ev.hits[key] for key, m in markers.items()}
 
+    def _pieces(self, rc: cite.RawClaim, ev: cite.Evidence, asked: str) -> list[Checked]:
+        whole = self._choose(rc, ev, asked)
+        pieces = structure.parts(rc.text) if asked and len(whole[3]) > SPREAD else []
+        if len(pieces) < 2:
+            return [whole]
+        return [self._choose(cite.RawClaim(shown, rc.keys, said), ev, asked) for shown, said in pieces]
+
     def _choose(self, rc: cite.RawClaim, ev: cite.Evidence, asked: str = "") -> Checked:
         real = [key for key in rc.keys if key in ev.hits]
         if (rc.keys and not real) or not ev.hits:
             return rc, verify.UNSUPPORTED, 0.0, []
-        rc = cite.RawClaim(rc.text, real)
+        rc = cite.RawClaim(rc.text, real, rc.reads)
         keys = _candidates(rc, ev)
         texts = [ev.hits[k].sentence.text for k in keys]
-        vecs = self.embedder.embed([rc.text, *texts])  # (1 + n, dim)
+        vecs = self.embedder.embed([rc.said, *texts])  # (1 + n, dim)
         sims = [float(s) for s in vecs[1:] @ vecs[0]]
-        picked, label, score = verify.choose(rc.text, texts, sims, [keys.index(k) for k in rc.keys], asked=asked)
+        picked, label, score = verify.choose(rc.said, texts, sims, [keys.index(k) for k in rc.keys], asked=asked)
         return rc, label, score, [keys[i] for i in picked]
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:
@@ -242,7 +252,7 @@ class ModelPath:
         for n, (rc, label, score, used) in enumerate(checked):
             if label == verify.UNSUPPORTED or not used:
                 continue
-            if judge(self.model, self.prompts["judge"], rc.text, [ev.hits[k].sentence.text for k in used]) < bar:
+            if judge(self.model, self.prompts["judge"], rc.said, [ev.hits[k].sentence.text for k in used]) < bar:
                 out[n] = (rc, verify.UNSUPPORTED, score, [])
         return out
 
@@ -340,7 +350,7 @@ def judge(model: ChatModel, template: prompts.Prompt, claim: str, sentences: lis
 def _candidates(rc: cite.RawClaim, ev: cite.Evidence) -> list[str]:
     """The evidence keys a claim's support is chosen among: the model's own, then those sharing the most words
     with the claim (a summary's evidence can be a whole library; only these few are embedded)."""
-    words = set(tokenize([rc.text])[0])
+    words = set(tokenize([rc.said])[0])
     shared = {k: len(words & set(tokenize([h.sentence.text])[0])) for k, h in ev.hits.items()}
     ranked = sorted((k for k in ev.hits if k not in rc.keys), key=lambda k: -shared[k])
     return [*rc.keys, *ranked[: verify.POOL]]

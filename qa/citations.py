@@ -64,6 +64,11 @@ class Evidence:
 class RawClaim:
     text: str
     keys: list[str]  # as the model wrote them, normalised to "S<n>"; not yet checked
+    reads: str = ""  # what the checks read, when not the text shown: a piece of a claim with its subject
+
+    @property
+    def said(self) -> str:
+        return self.reads or self.text
 
 
 def parse(output: str) -> tuple[bool, list[RawClaim]]:

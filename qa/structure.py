@@ -65,6 +65,7 @@ def events(doc) -> list[Event]:
                 ev.others |= set().union(*(_phrase(g) for g in child.children)) if list(child.children) else set()
             elif child.dep_ == "neg":
                 ev.negated = True
+        ev.negated = ev.negated or _intent_denied(tok)
         if (
             tok.dep_ == "relcl"
             and not ev.doers
@@ -74,6 +75,14 @@ def events(doc) -> list[Event]:
         if ev.doers or ev.done_to:
             out.append(ev)
     return out
+
+
+def _intent_denied(verb) -> bool:
+    """The verb is what a denied attempt or plan was for: "no attempt to remove him", "did not try to remove him"
+    say that he was not removed."""
+    if verb.dep_ == "acl":
+        return any(c.dep_ == "det" and c.lower_ == "no" for c in verb.head.children)
+    return verb.dep_ == "xcomp" and any(c.dep_ == "neg" for c in verb.head.children)
 
 
 def _counted(doc) -> dict[str, set[str]]:
@@ -127,3 +136,37 @@ def _swapped(ev: Event, same: list[Event]) -> bool:
     # the evidence's doer stands elsewhere in the claim ("... from Syrian forces") and another does the deed
     doer_demoted = bool(doers & (ev.done_to | ev.others)) and bool(ev.doers) and not (ev.doers & doers)
     return doer_moved or object_moved or doer_demoted
+
+
+def parts(claim: str) -> list[tuple[str, str]]:
+    """A claim that says several things of one subject ("X is A, was not B, and has C"), or joins two clauses
+    ("X suggests A, while Y indicates B"), in its pieces: each as shown (the claim's own text, in order) and as
+    checked (a predicate with the subject it shares). One piece, the claim itself, when the parse finds no such
+    joints or no subject opening the claim to share."""
+    doc = parse_many([claim])[0]
+    subject = next((t for t in doc if t.dep_ in SUBJECTS | {"nsubjpass"} and t.left_edge.i == 0), None)
+    if subject is None or subject.head.pos_ not in ("VERB", "AUX"):
+        return [(claim, claim)]
+    joints, verb = [], subject.head
+    while verb is not None:  # the verb's chain of coordinated predicates, and the clauses on it with a subject
+        joints += [c for c in verb.children if c.dep_ == "advcl" and _has_subject(c)]
+        verb = next((c for c in verb.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")), None)
+        joints += [verb] if verb is not None else []
+    edges, own = [0], [True]
+    for joint in sorted(joints, key=lambda t: t.i):
+        i = joint.left_edge.i
+        while i > 0 and doc[i - 1].dep_ == "cc":  # "..., and | is accused": the conjunction opens the next piece
+            i -= 1
+        edges.append(doc[i].idx)
+        own.append(_has_subject(joint))
+    shared = claim[: subject.right_edge.idx + len(subject.right_edge)]
+    out = []
+    for a, b, whole in zip(edges, [*edges[1:], len(claim)], own):
+        shown = claim[a:b].strip()
+        said = shown.split(" ", 1)[-1] if shown.split(" ", 1)[0].casefold() in ("and", "or", "but") else shown
+        out.append((shown, shown if whole else f"{shared} {said}"))
+    return out
+
+
+def _has_subject(verb) -> bool:
+    return any(c.dep_ in SUBJECTS | {"nsubjpass"} for c in verb.children)

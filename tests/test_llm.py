@@ -750,6 +750,22 @@ def test_a_verdict_on_a_yes_no_question_is_never_overruled_by_the_readers_senten
     assert ans.claims[0].support == "partial" and ans.citations[0].text.startswith(RUINS_SENTENCE)
 
 
+def test_a_claim_spread_over_more_sentences_than_it_may_cite_is_cited_piece_by_piece(palmyra, server):
+    """One claim saying three things, each from its own sentence: cited whole it would take all three; in pieces,
+    each piece cites its own (checked with the subject it shares), and the answer reads as the model wrote it."""
+    claim = (
+        "Palmyra was recaptured by Syrian government forces on Sunday, is also home to some of the most extensive "
+        "ruins of the Roman empire, and was designated a site of outstanding universal value by UNESCO."
+    )
+    sources = ["Syrian government forces recaptured Palmyra on Sunday", RUINS_SENTENCE, UNESCO_SENTENCE]
+    server.reply(lambda b: claims_json((claim, [key_of(b, s[:40]) for s in sources])))
+    ans = Library(settings=scripted(palmyra, server, llm_judge=False, llm_gate=False)).ask("What is Palmyra?")
+    assert ans.answer == claim and len(ans.claims) == 3 and ans.claims[1].text.startswith("is also home")
+    by_marker = {c.marker: c.text for c in ans.citations}
+    for piece, source in zip(ans.claims, sources):
+        assert piece.support != "unsupported" and [by_marker[m][: len(source)] for m in piece.citations] == [source]
+
+
 def test_the_reader_lets_a_model_answer_stand_unless_it_read_every_cited_sentence_and_none_answers():
     claims = [Claim("a", [1], "supported", 1.0), Claim("b", [2], "partial", 0.5), Claim("c", [], "unsupported", 0.0)]
     cited = {1: "d:1", 2: "d:2"}

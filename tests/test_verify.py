@@ -81,12 +81,24 @@ def test_a_year_dates_what_it_stands_by_and_counts_nothing():
         ("Yifei Liu is starring as Mulan.", "A still from the 2020 film, starring Liu Yifei as Mulan."),
         # a year in a name or a date counts nothing
         ("Argentina was the runner-up of the 2014 World Cup.", "Runners-up Argentina. Date: 13 July 2014."),
+        # what a denied attempt was for did not happen
+        ("Sam Altman was not removed by the board.", "There was no attempt to remove Sam Altman by the board."),
+        ("The board did not remove Sam Altman.", "The board did not try to remove Sam Altman."),
     ],
 )
 def test_structure_sees_no_mismatch_where_the_evidence_says_the_same(claim, evidence):
     from qa import structure
 
     assert structure.mismatch(claim, [evidence]) is None
+
+
+def test_a_denied_attempt_is_no_deed():
+    from qa import structure
+
+    assert structure.mismatch("The board removed Sam Altman.", ["The board did not try to remove Sam Altman."])
+    assert structure.mismatch(
+        "Altman was removed by the board.", ["There was no attempt by the board to remove Altman."]
+    )
 
 
 def test_a_relative_clause_is_done_by_the_noun_it_hangs_on():
@@ -169,3 +181,19 @@ CHARGED = "The report's portrayal of Sam Bankman-Fried at his fraud trial was ha
 def test_a_verdict_on_a_yes_no_question_may_answer_with_the_sentences_it_rests_on(claim, evidence, label):
     assert verify.check(claim, [evidence], asked=POLAR)[0] == (label or verify.UNSUPPORTED)
     assert verify.check(claim, [evidence], asked=POLAR.replace("was there", "what was"))[0] != verify.PARTIAL
+
+
+def test_a_claim_saying_several_things_of_one_subject_comes_apart_in_pieces_that_keep_it():
+    from qa import structure
+
+    claim = "Sam Altman is the head of OpenAI, was not removed by Anthropic, and has been called brilliant."
+    pieces = structure.parts(claim)
+    assert " ".join(shown for shown, _ in pieces) == claim
+    assert [said for _, said in pieces] == [
+        "Sam Altman is the head of OpenAI,",
+        "Sam Altman was not removed by Anthropic,",
+        "Sam Altman has been called brilliant.",
+    ]
+    two = "The Verge reports a fine, while TechCrunch reports that publishers sued Google."
+    assert [said for _, said in structure.parts(two)] == ["The Verge reports a fine,", two.split(", ")[1]]
+    assert structure.parts("400 ISIS fighters died in the battle.") == [("400 ISIS fighters died in the battle.",) * 2]
