@@ -262,7 +262,11 @@ def summedits_summary(rows: list[dict], bar: float, dev: list[dict] | None = Non
 # -- running -------------------------------------------------------------------------------------------
 
 
-def ask_all(name: str, articles: list, questions: list[dict], settings, cache: VectorCache, log: Log) -> list[dict]:
+def ask_all(
+    name: str, articles: list, questions: list[dict], settings, cache: VectorCache, log: Log
+) -> tuple[list[dict], list[dict]]:
+    """Each question's scored answer; and, when the settings leave the model's judge off, the same question's with
+    it on (the same library, so the same evidence and the same reply, from the cache)."""
     from qa.errors import ModelError
     from qa.library import Library
     from qa.types import Answer
@@ -270,7 +274,9 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
     with tempfile.TemporaryDirectory(prefix=f"qa-bench-llm-{name}-") as tmp:
         lib = Library(tmp, settings, embedder=CachedEmbedder(cache))
         lib.ingest(articles)
-        rows = []
+        on = settings.model_copy(update={"llm_judge": True})
+        judging = None if settings.llm_judge else Library(tmp, on, embedder=CachedEmbedder(cache))
+        rows, judged = [], []
         for n, q in enumerate(questions, 1):
             text = " ".join(q["question"].split())
             cached = lib.estimate_tokens(text, None, 3, 0) == 0  # every call of it already in the reply cache
@@ -284,12 +290,17 @@ def ask_all(name: str, articles: list, questions: list[dict], settings, cache: V
                 log(f"{name} {n}/{len(questions)} failed: {e}")
                 continue
             rows.append(score(q, ans, time.perf_counter() - t, cached))
+            if judging is not None:
+                try:
+                    judged.append(score(q, judging.ask(text), 0.0, True))
+                except ModelError:
+                    judged.append(score(q, Answer(text, "", False, "llm"), 0.0, True))
             r = rows[-1]
             log(
                 f"{name} {n}/{len(questions)} {r['seconds']:.1f}s {'right' if r['right'] else 'abstained' if r['abstained'] else 'wrong'}"
                 f" cites {r['cited']} ({r['cited_gold']} gold): {text[:60]} -> {ans.answer[:80]}"
             )
-        return rows
+        return rows, judged
 
 
 def latency(settings) -> list[dict]:
@@ -344,6 +355,9 @@ def palmyra_suite(settings, cases: int | None = None) -> dict:
     }
 
 
+JUDGED = ("accuracy", "citation_recall", "citations_per_claim", "supported_wrong")  # compared with the judge on
+
+
 @contextlib.contextmanager
 def model_settings(replies: Path, log: Log):
     """Settings for QA_MODE=llm: the configured server when OPENAI_BASE_URL or a key is set, else the local
@@ -359,7 +373,9 @@ def model_settings(replies: Path, log: Log):
     t = time.perf_counter()
     with local_model.start() as server:
         log(f"local model {server.model} from {server.gguf} up in {time.perf_counter() - t:.1f} s")
-        yield base.model_copy(update={"openai_base_url": server.base_url, "model": server.model})
+        yield base.model_copy(
+            update={"openai_base_url": server.base_url, "model": server.model, "llm_judge": local_model.JUDGE}
+        )
 
 
 def run(
@@ -383,8 +399,10 @@ def run(
         for name, n in ((k, v) for k, v in sizes.items() if k in SETS):
             articles, questions = SETS[name](data, n)
             t = time.perf_counter()
-            rows[name] = ask_all(name, articles, questions, settings, cache, log)
+            rows[name], judged = ask_all(name, articles, questions, settings, cache, log)
             results[name] = {**summary(rows[name]), "seconds": round(time.perf_counter() - t, 1)}
+            if judged:  # what the model as a judge would change
+                results[name]["with_judge"] = {k: summary(judged)[k] for k in JUDGED}
             log(f"{name}: {json.dumps(results[name])}")
         if sizes.get("summedits"):
             t = time.perf_counter()

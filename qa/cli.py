@@ -241,7 +241,8 @@ def local_model_server(
     def ready(address: str) -> None:
         print(f"Serving {path.name} at {address}/v1 (Ctrl-C stops). In another shell:")
         print(
-            f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL} QA_EVIDENCE_SENTENCES={lm.EVIDENCE_SENTENCES}",
+            f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL} QA_EVIDENCE_SENTENCES={lm.EVIDENCE_SENTENCES} "
+            f"QA_LLM_JUDGE={str(lm.JUDGE).lower()}",
             flush=True,
         )
 

@@ -41,6 +41,10 @@ MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LL
 # the library's default, so that a prompt (~550 tokens) is read in about 5 s on 2 cores; evals/RESULTS-llm.md
 # measures the model with this evidence
 EVIDENCE_SENTENCES = 6
+# the model as a judge of its own claims (QA_LLM_JUDGE, on by default for any other model): this 1.5B model judges at
+# chance on the test splits (SummEdits; and it drops as many right, cited claims as wrong ones), so it is off here;
+# evals/RESULTS-llm.md measures the answers both ways
+JUDGE = False
 # prompt prefixes kept in RAM besides the slot's own: a follow-up on the same articles, or the judge's prompt
 # between two questions, reuses the instructions and evidence already read instead of reading them again
 CACHE_RAM_MIB = 512
