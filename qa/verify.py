@@ -137,7 +137,8 @@ def choose(
     claim gets the sentences that came closest, which must not be shown as its citations). The model's keys
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
-    each covers claim words the chosen ones lack, up to `most`. Never the whole evidence. `asked`: the question
+    each covers claim words the chosen ones lack, up to `most`, and then those the label does not need are dropped.
+    Never the whole evidence. `asked`: the question
     the claim answers (see check)."""
     usable = [i for i in range(len(texts)) if states(texts[i])]
     order = [i for i in dict.fromkeys(hinted) if i in usable]  # every key the model gave is tried
@@ -151,7 +152,9 @@ def choose(
             best = (label, score, [i])
     if not best[2]:  # nothing shares a word with the claim: the closest sentence, unsupported
         return order[:1], UNSUPPORTED, 0.0
-    return _structured(claim, texts, _cover(claim, texts, sims, order, best, most, asked))
+    return _structured(
+        claim, texts, _pruned(claim, texts, sims, _cover(claim, texts, sims, order, best, most, asked), asked)
+    )
 
 
 def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, float]) -> tuple[list[int], str, float]:
@@ -182,6 +185,17 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
         if label == SUPPORTED:
             break
     return chosen, label, score
+
+
+def _pruned(claim: str, texts: list[str], sims: list[float], chosen, asked: str):
+    """The chosen sentences without those the label does not need: the fewest of them that give it. The score
+    stays the one the search found (how much of the claim the evidence at hand covers)."""
+    picked, label, score = chosen
+    for i in list(picked)[::-1]:
+        rest = [j for j in picked if j != i]
+        if rest and check(claim, [texts[j] for j in rest], max(sims[j] for j in rest), asked)[0] == label:
+            picked = rest
+    return picked, label, score
 
 
 def _units(text: str) -> set[str]:

@@ -197,3 +197,11 @@ def test_a_claim_saying_several_things_of_one_subject_comes_apart_in_pieces_that
     two = "The Verge reports a fine, while TechCrunch reports that publishers sued Google."
     assert [said for _, said in structure.parts(two)] == ["The Verge reports a fine,", two.split(", ")[1]]
     assert structure.parts("400 ISIS fighters died in the battle.") == [("400 ISIS fighters died in the battle.",) * 2]
+
+
+def test_a_claim_cites_only_the_sentences_its_label_needs():
+    claim = "Officials closed the port, the airport and the railway station in Aden on Monday."
+    texts = ["Officials closed the port and the airport in Aden.", "Trains left the railway yard.", "It rained."]
+    # the second sentence adds a word but not support: the claim may answer from the first alone
+    assert verify.check(claim, texts[:1])[0] == verify.check(claim, texts[:2])[0] == verify.PARTIAL
+    assert verify.choose(claim, texts, [0.5, 0.4, 0.1], [])[:2] == ([0], verify.PARTIAL)
