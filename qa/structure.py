@@ -11,6 +11,7 @@ from qa.reader_parse import parse_many
 from qa.text import tokenize
 
 SUBJECTS = {"nsubj", "csubj", "expl"}
+NAMED = SUBJECTS | {"nsubjpass"}  # what a clause is about, done by or done to
 OBJECTS = {"dobj", "nsubjpass", "attr", "oprd", "dative"}  # a passive subject is what the verb was done to
 NOUNS = {"NOUN", "PROPN", "NUM", "PRON"}
 ASIDE = {"relcl", "acl", "appos"}
@@ -144,7 +145,7 @@ def parts(claim: str) -> list[tuple[str, str]]:
     checked (a predicate with the subject it shares). One piece, the claim itself, when the parse finds no such
     joints or no subject opening the claim to share."""
     doc = parse_many([claim])[0]
-    subject = next((t for t in doc if t.dep_ in SUBJECTS | {"nsubjpass"} and t.left_edge.i == 0), None)
+    subject = next((t for t in doc if t.dep_ in NAMED and t.left_edge.i == 0), None)
     if subject is None or subject.head.pos_ not in ("VERB", "AUX"):
         return [(claim, claim)]
     joints, verb = [], subject.head
@@ -169,4 +170,4 @@ def parts(claim: str) -> list[tuple[str, str]]:
 
 
 def _has_subject(verb) -> bool:
-    return any(c.dep_ in SUBJECTS | {"nsubjpass"} for c in verb.children)
+    return any(c.dep_ in NAMED for c in verb.children)
