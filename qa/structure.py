@@ -97,7 +97,9 @@ def _counted(doc) -> dict[str, set[str]]:
 
 def _counts(tok) -> bool:
     """The number counts its noun: "400 fighters", "eleven days"; not a date ("the 2018 Nobel Prize", "13 July
-    2014") nor part of a name ("the 2014 World Cup")."""
+    2014") nor part of a name ("the 2014 World Cup"), nor a label after its noun ("Diablo 4", "season 2")."""
+    if tok.i > tok.head.i:
+        return False
     if tok.ent_type_ in ("DATE", "TIME"):
         return tok.head.lower_ in TIME_UNITS
     return tok.ent_type_ in COUNTS

@@ -81,6 +81,7 @@ def test_a_year_dates_what_it_stands_by_and_counts_nothing():
         ("Yifei Liu is starring as Mulan.", "A still from the 2020 film, starring Liu Yifei as Mulan."),
         # a year in a name or a date counts nothing
         ("Argentina was the runner-up of the 2014 World Cup.", "Runners-up Argentina. Date: 13 July 2014."),
+        ("Diablo 4", "In this Diablo 4 guide, we list the best builds."),  # a label after its noun counts nothing
         # what a denied attempt was for did not happen
         ("Sam Altman was not removed by the board.", "There was no attempt to remove Sam Altman by the board."),
         ("The board did not remove Sam Altman.", "The board did not try to remove Sam Altman."),
