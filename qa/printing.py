@@ -8,6 +8,7 @@ import json
 import re
 import textwrap
 
+from qa.text import runs_on
 from qa.types import Answer, Citation, DocumentInfo, Summary
 
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")  # what Markdown would read as markup inside a line
@@ -35,11 +36,15 @@ def _answer_body(ans: Answer) -> str:
         if not ans.candidates:
             return said
         return f"{said}\n\nNearest sentences (none answers the question):\n{citations_text(ans.candidates)}"
-    claims = [
-        c.text + " " + ("".join(f"[{m}]" for m in c.citations) or f"({c.support}: no citation)") for c in ans.claims
-    ]
+    claims = "".join(
+        c.text
+        + " "
+        + ("".join(f"[{m}]" for m in c.citations) or f"({c.support}: no citation)")
+        + (" " if runs_on(c.text) else "\n")  # the pieces of one sentence stay on its line
+        for c in ans.claims
+    )
     labels = {m: _label(c.support, c.probability) for c in ans.claims for m in c.citations}
-    out = "\n".join(claims) + "\n\n" + citations_text(ans.citations, labels)
+    out = claims.rstrip() + "\n\n" + citations_text(ans.citations, labels)
     if ans.usage:
         cost = f", ~${ans.usage['cost_usd']:.5f}" if ans.usage.get("cost_usd") is not None else ""
         out += f"\n    {ans.model}: {ans.usage['prompt_tokens']} prompt + {ans.usage['completion_tokens']} completion tokens{cost}"

@@ -85,3 +85,8 @@ def asks(text: str) -> bool:
     """The sentence is itself a question: it states nothing, so it neither answers nor supports (a page's
     heading "Who directed Titanic?"; a quoted one, 'he asked: "Why now?"', reports what was asked)."""
     return text.rstrip().endswith("?")
+
+
+def runs_on(text: str) -> bool:
+    """A claim that does not end its sentence ("Sam Altman is A," cited piece by piece): the next one goes on it."""
+    return not text.rstrip().rstrip("\"'”’)").endswith((".", "!", "?"))

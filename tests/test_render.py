@@ -1,6 +1,7 @@
 """The page's HTML (qa/web/render.py): escaped, highlighted at the stored offsets, labelled with the mode.
 Pure functions: no gradio, no server."""
 
+import re
 import subprocess
 import sys
 
@@ -95,3 +96,11 @@ def test_the_badge_names_the_three_outcomes_with_the_probability():
         "extractive",
     )
     assert 'The articles do not say. <span class="odds">(best candidate: p 0.12)</span>' in abstained
+
+
+def test_the_pieces_of_a_sentence_cited_piece_by_piece_run_on_in_one_paragraph():
+    pieces = ["Sam Altman leads OpenAI,", "was not removed by Anthropic,", "and is called brilliant.", "He is 38."]
+    claims = [{"text": t, "citations": [1], "support": "partial", "score": 0.5} for t in pieces]
+    html = render.answer_html(_answer(claims=claims), "llm")
+    paragraphs = re.findall(r'<p class="sentence">(.*?)</p>', html)
+    assert len(paragraphs) == 2 and paragraphs[0].count('class="claim"') == 3 and "He is 38." in paragraphs[1]

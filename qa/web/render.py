@@ -8,6 +8,7 @@ import re
 
 from qa.citations import KEY, strip_keys
 from qa.config import Settings
+from qa.text import runs_on
 from qa.types import IngestReport
 
 SUPPORT = ("supported", "partial", "unsupported")
@@ -64,11 +65,22 @@ def _badge_help(support: str) -> str:
     }[support]
 
 
-def claim_html(claim: dict, by_marker: dict[int, dict]) -> str:
+def claim_html(claim: dict, by_marker: dict[int, dict], tag: str = "p") -> str:
     """A claim or summary sentence: its text, a chip per citation, its support badge."""
     chips = "".join(chip_html(by_marker[m]) for m in claim["citations"] if m in by_marker)
     badge = badge_html(claim.get("support", "supported"), claim.get("probability"))
-    return f'<p class="claim">{esc(claim["text"])} {chips} {badge}</p>'
+    return f'<{tag} class="claim">{esc(claim["text"])} {chips} {badge}</{tag}>'
+
+
+def claims_html(claims: list[dict], by_marker: dict[int, dict]) -> str:
+    """An answer's claims, a paragraph per sentence: the pieces of a sentence cited piece by piece run on in it."""
+    out, line = [], []
+    for c in claims:
+        line.append(claim_html(c, by_marker, "span"))
+        if not runs_on(c["text"]):
+            out.append(f'<p class="sentence">{" ".join(line)}</p>')
+            line = []
+    return "".join(out) + (f'<p class="sentence">{" ".join(line)}</p>' if line else "")
 
 
 def answer_html(a: dict, label: str) -> str:
@@ -82,7 +94,7 @@ def answer_html(a: dict, label: str) -> str:
         )
     else:
         by_marker = {c["marker"]: c for c in a["citations"]}
-        body = "".join(claim_html(c, by_marker) for c in a["claims"]) + sources_html("Sources", a["citations"])
+        body = claims_html(a["claims"], by_marker) + sources_html("Sources", a["citations"])
     note = f'<p class="note">{esc(a["note"])}</p>' if a.get("note") else ""
     asked = f'<div class="asked-as">asked as: {esc(a["asked_as"])}</div>' if a.get("asked_as") else ""
     return (
