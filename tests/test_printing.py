@@ -117,7 +117,14 @@ def test_readme_markdown_example_is_what_the_code_prints(palmyra):
 
 def test_the_pieces_of_a_sentence_stay_on_its_line_in_the_terminal():
     claims = [Claim("It lasted three days,", [1], "supported"), Claim("and fares fell.", [], "unsupported")]
-    ans = Answer("How long?", "", False, "llm", citations=[FERRY], claims=[*claims, Claim("The council agreed.", [1], "supported")])
+    ans = Answer(
+        "How long?",
+        "",
+        False,
+        "llm",
+        citations=[FERRY],
+        claims=[*claims, Claim("The council agreed.", [1], "supported")],
+    )
     lines = printing.answer_text(ans).splitlines()
     assert lines[:2] == [
         "It lasted three days, [1] and fares fell. (unsupported: no citation)",
