@@ -184,8 +184,8 @@ class ModelPath:
         if (reading := state.get("reading")) is not None:
             weights, answers = reader_model.load(), {c.hit.sentence.id: c.p for c in reading.candidates}
             claims = answer.answering(claims, cited, answers, weights.supported)
-            # not on a yes/no question: its answer is a verdict, the reader's would be a sentence
-            if reading.question.wh and (p := answer.beside_the_point(claims, cited, answers, weights.abstain)):
+            polar = structure.polar(question)  # a yes/no question's answer is a verdict, the reader's a sentence
+            if not polar and (p := answer.beside_the_point(claims, cited, answers, weights.abstain)):
                 return self._readers(state, k, usage, OVERRULED.format(p=p))
         rest = [h for h in state["hits"] if h.sentence.id not in cited.values()][:k]
         return Answer(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa import structure
 from qa.text import tokenize
 
 PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, OTHER = (
@@ -81,7 +82,7 @@ _HOW = {
 _MONEY_WORDS = set(
     "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu".split()
 )
-_WH = {"WDT", "WP", "WP$", "WRB"}
+_WH = structure.WH
 ASKING = frozenset("how mani much what when where who whom whose which why".split())  # stems that only ask
 _RELATION_DEPS = {
     "ROOT",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qa.reader_parse import parse_many
-from qa.text import tokenize
+from qa.text import asks, tokenize
 
 SUBJECTS = {"nsubj", "csubj", "expl"}
 NAMED = SUBJECTS | {"nsubjpass"}  # what a clause is about, done by or done to
@@ -16,6 +16,7 @@ OBJECTS = {"dobj", "nsubjpass", "attr", "oprd", "dative"}  # a passive subject i
 NOUNS = {"NOUN", "PROPN", "NUM", "PRON"}
 ASIDE = {"relcl", "acl", "appos"}
 RELATIVE = {"WDT", "WP"}  # "which", "who": a relative clause's subject stands for the noun it hangs on
+WH = {"WDT", "WP", "WP$", "WRB"}  # the tags of wh-words: which, who, whose, how, when ...
 
 
 TIME_UNITS = {
@@ -173,3 +174,9 @@ def parts(claim: str) -> list[tuple[str, str]]:
 
 def _has_subject(verb) -> bool:
     return any(c.dep_ in NAMED for c in verb.children)
+
+
+def polar(question: str) -> bool:
+    """A yes/no question ("Was there consistency in ...?"): it asks, and no wh-word asks in it (one that opens a
+    relative clause, "the article that discusses ...", asks nothing)."""
+    return asks(question) and not any(t.tag_ in WH and t.head.dep_ != "relcl" for t in parse_many([question])[0])

@@ -14,7 +14,6 @@ from qa.text import asks, tokenize, unaccented
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
-_WH = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 VERDICTS = {"yes", "no", "true", "fals"}  # the stems of a yes/no answer's own words
 # Text that speaks to the model instead of reporting news (prompt injection). It stays in the evidence,
 # fenced as data, but never counts as support: a claim resting only on it is unsupported.
@@ -77,8 +76,8 @@ def check(claim: str, evidence: list[str], similarity: float | None = None, aske
 
 
 def _verdict(claim: str, asked: str) -> bool:
-    """The claim answers a yes/no question (no wh-word in it) and adds to it no more than its yes or no."""
-    if not asks(asked) or _WH.search(asked):
+    """The claim answers a yes/no question and adds to it no more than its yes or no."""
+    if not structure.polar(asked):
         return False
     words, names, numbers = _added(claim, asked)
     return not (words - VERDICTS or names or numbers)

@@ -206,3 +206,12 @@ def test_a_claim_cites_only_the_sentences_its_label_needs():
     # the second sentence adds a word but not support: the claim may answer from the first alone
     assert verify.check(claim, texts[:1])[0] == verify.check(claim, texts[:2])[0] == verify.PARTIAL
     assert verify.choose(claim, texts, [0.5, 0.4, 0.1], [])[:2] == ([0], verify.PARTIAL)
+
+
+def test_a_yes_no_question_may_hold_a_relative_clause():
+    from qa import structure
+
+    assert structure.polar("Does the article that discusses Michigan suggest a change?")
+    assert structure.polar("Is it less proactive than Amazon's approach, which is focused on compliance?")
+    assert not structure.polar("Who is the individual who founded FTX?")
+    assert not structure.polar("The article suggests a change.")
