@@ -70,3 +70,27 @@ def test_context_is_the_sentence_before_and_after_in_the_chunk(lib):
     before, after = around[pier.sentence.id]
     assert before.text == "Tickets cost four pounds." and after is None  # the article's last sentence
     assert around[first.sentence.id][0] is None and around[first.sentence.id][1].text == "Tickets cost four pounds."
+
+
+def test_the_vector_search_finds_nearly_all_of_the_exact_nearest(tmp_path):
+    """The retriever takes 50 neighbours from Chroma's HNSW graph. With Chroma's default search breadth (100), on
+    20,000 clustered vectors it finds 0.80 of the exact 50 nearest; at store.EF_SEARCH, 0.97."""
+    import numpy as np
+
+    from qa.store import Store
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(200, 384))
+    x = centres[rng.integers(0, 200, 20_000)] + 0.6 * rng.normal(size=(20_000, 384))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    store = Store(Settings(data_dir=tmp_path), "fake")
+    for i in range(0, len(x), store.batch):
+        store.sentences.add(
+            ids=[f"d:{j}" for j in range(i, min(len(x), i + store.batch))], embeddings=x[i : i + store.batch]
+        )
+    queries = x[rng.integers(0, len(x), 40)] + 0.3 * rng.normal(size=(40, 384)).astype(np.float32)
+    found = []
+    for q in queries / np.linalg.norm(queries, axis=1, keepdims=True):
+        exact = {f"d:{j}" for j in np.argsort(-(x @ q))[:50]}
+        found.append(len(exact & {s for s, _ in store.nearest(q, 50)}) / 50)
+    assert np.mean(found) >= 0.9
