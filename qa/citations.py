@@ -152,7 +152,25 @@ def _json(text: str):
 
 
 def _is_abstain(text: str) -> bool:
-    return " ".join(text.split()).strip().casefold().rstrip(".") == ABSTAIN.casefold().rstrip(".")
+    """The reply is our abstention, or only says in its own words that the evidence does not tell ("The evidence
+    does not say the answer."): a small model hedges so instead of abstaining, and shown as a claim it read as an
+    answer. A reply that also says something else is kept."""
+    flat = _flat(text).strip()
+    if flat.casefold().rstrip(".") == ABSTAIN.casefold().rstrip("."):
+        return True
+    from qa.sentences import spans
+
+    said = [flat[a:b] for a, b in spans(flat, max_chars=2000)] if flat else []
+    return bool(said) and all(HEDGE.match(s) for s in said)
+
+
+# "The evidence does not say ...", "The articles don't mention ...", "The provided text does not specify ...";
+# not when the sentence goes on to say something ("..., but it reports that ...")
+HEDGE = re.compile(
+    r"(?!.*\b(?:but|however|although|though|yet)\b)\W*(?:the )?(?:provided |given )?(?:evidence|articles?|texts?|passages?|sources?|context|sentences?)"
+    r"(?: provided| given)? (?:does|do|did)(?: not|n['\u2019]t) (?:say|state|mention|specify|provide|indicate|tell)\b",
+    re.IGNORECASE,
+)
 
 
 def _flat(text: str) -> str:

@@ -367,6 +367,28 @@ def test_model_abstains_with_the_same_constant(lib, server):
     assert ans.abstained and ans.answer == ABSTAIN and ans.citations == [] and len(ans.candidates) == 5
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"abstain": false, "claims": [{"text": "The evidence does not say the answer.", "keys": ["S1"]}]}',
+        "The provided articles don’t mention who won it.",
+    ],
+)
+def test_a_reply_that_only_says_the_evidence_does_not_tell_is_an_abstention(lib, server, reply):
+    """A small model hedges in its own words instead of abstaining; shown as a claim, that read as an answer."""
+    server.reply(reply)
+    asked = len(server.requests)
+    ans = lib.ask("Who won the 2018 World Cup?")
+    assert len(server.requests) == asked + 1  # the model was asked, and its reply read
+    assert ans.abstained and ans.answer == ABSTAIN and ans.claims == [] and len(ans.candidates) == 5
+
+
+def test_a_hedge_that_goes_on_to_say_something_is_an_answer(lib, server):
+    server.reply(lambda b: f"The articles do not say who won, but 400 ISIS fighters died [{key_of(b, '400 ISIS')}].")
+    ans = lib.ask(FIGHTERS_Q)
+    assert not ans.abstained and "400 ISIS fighters died" in ans.answer
+
+
 def test_streaming_keeps_citations_and_ends_with_the_same_answer(lib, server):
     text = "400 ISIS fighters died in the battle for Palmyra."
     server.reply(lambda b: claims_json((text, [key_of(b, "400 ISIS fighters")])))
