@@ -160,7 +160,7 @@ def _is_abstain(text: str) -> bool:
         return True
     from qa.sentences import spans
 
-    said = [flat[a:b] for a, b in spans(flat, max_chars=2000)] if flat else []
+    said = [flat[a:b] for a, b in spans(flat, max_chars=2000)]
     return bool(said) and all(HEDGE.match(s) for s in said)
 
 

@@ -75,12 +75,12 @@ def claim_html(claim: dict, by_marker: dict[int, dict], tag: str = "p") -> str:
 def claims_html(claims: list[dict], by_marker: dict[int, dict]) -> str:
     """An answer's claims, a paragraph per sentence: the pieces of a sentence cited piece by piece run on in it."""
     out, line = [], []
-    for c in claims:
+    for i, c in enumerate(claims, 1):
         line.append(claim_html(c, by_marker, "span"))
-        if not runs_on(c["text"]):
+        if not runs_on(c["text"]) or i == len(claims):
             out.append(f'<p class="sentence">{" ".join(line)}</p>')
             line = []
-    return "".join(out) + (f'<p class="sentence">{" ".join(line)}</p>' if line else "")
+    return "".join(out)
 
 
 def answer_html(a: dict, label: str) -> str:
