@@ -259,3 +259,18 @@ def test_word_coverage_does_not_depend_on_the_order_of_the_question_words():
     reordered = dict(reversed(weights.items()))
     found = {"a", "b", "c"}
     assert reader._share(weights, found) == reader._share(reordered, found)
+
+
+def test_a_cached_parse_keeps_the_parse_without_the_tensor():
+    """The parse cache holds every sentence the reader parsed: it keeps what the reader reads (tags, the tree,
+    entities) and drops the tok2vec tensor, more than half of a Doc's memory, which nothing reads."""
+    from qa import reader_parse
+
+    text = "Observatory director Rami Abdulrahman said 400 ISIS fighters died in the battle for Palmyra on Sunday."
+    cached, fresh = reader_parse.parse(text), reader_parse.load()(text)
+    assert cached.tensor.size == 0 < fresh.tensor.size
+    assert [(t.text, t.tag_, t.pos_, t.dep_, t.head.i, t.ent_type_) for t in cached] == [
+        (t.text, t.tag_, t.pos_, t.dep_, t.head.i, t.ent_type_) for t in fresh
+    ]
+    assert [(e.text, e.label_) for e in cached.ents] == [(e.text, e.label_) for e in fresh.ents]
+    assert reader_parse.parse(text) is cached
