@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from qa.sentences import spans
 from qa.types import ABSTAIN, Hit
 
 KEY = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S?\d+)*)\s*\]", re.IGNORECASE)
@@ -102,11 +103,12 @@ def in_part(facts: list[RawClaim], keys: list[str]) -> list[RawClaim]:
     return out
 
 
-def parse_text(output: str) -> list[RawClaim]:
-    from qa.sentences import spans
+REPLY_SENTENCE = 2000  # a model's sentence is read whole up to this many characters (articles' are cut at 600)
 
+
+def parse_text(output: str) -> list[RawClaim]:
     claims: list[RawClaim] = []
-    for s, e in spans(output, max_chars=2000):
+    for s, e in spans(output, max_chars=REPLY_SENTENCE):
         text, keys = strip_keys(output[s:e])
         if not text.strip(" .") and claims:  # a sentence of keys only belongs to the one before
             claims[-1].keys += keys
@@ -158,9 +160,7 @@ def _is_abstain(text: str) -> bool:
     flat = _flat(text).strip()
     if flat.casefold().rstrip(".") == ABSTAIN.casefold().rstrip("."):
         return True
-    from qa.sentences import spans
-
-    said = [flat[a:b] for a, b in spans(flat, max_chars=2000)]
+    said = [flat[a:b] for a, b in spans(flat, max_chars=REPLY_SENTENCE)]
     return bool(said) and all(HEDGE.match(s) for s in said)
 
 

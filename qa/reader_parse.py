@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy
+import numpy as np
 
 from qa.embeddings import check_file
 
@@ -80,7 +80,7 @@ def parse_many(texts: list[str]) -> list:
 def _slim(doc):
     """The Doc without its tok2vec tensor, which nothing here reads once the pipes have run: more than half of a
     cached parse's memory (17 KB -> 8 KB for a 24-token sentence)."""
-    doc.tensor = numpy.zeros((0, doc.tensor.shape[-1]), dtype=doc.tensor.dtype)
+    doc.tensor = np.zeros((0, doc.tensor.shape[-1]), dtype=doc.tensor.dtype)
     return doc
 
 
