@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from qa.clean import ends_sentence
 from qa.types import Citation, DocumentInfo, Sentence, Summary, SummarySentence
 from qa.verify import states
 
@@ -20,7 +21,9 @@ def extractive(
     doc_ids: list[str], sents: list[Sentence], vecs: np.ndarray, docs: dict[str, DocumentInfo], n: int
 ) -> Summary:
     """sents in reading order; vecs: (len(sents), dim) unit rows."""
-    pool = [i for i, s in enumerate(sents) if _material(s.text)] or list(range(len(sents)))
+    pool = [i for i, s in enumerate(sents) if _material(s.text)]
+    if len(pool) < n:  # an article of few full sentences (a list, a transcript) still gets n lines
+        pool = [i for i, s in enumerate(sents) if _material(s.text, strict=False)] or list(range(len(sents)))
     picked = mmr(vecs, pool, n, _centrality(sents, vecs, doc_ids))
     picked.sort()  # reading order: documents as given, then position
     summary = Summary(doc_ids=doc_ids, mode="extractive")
@@ -31,10 +34,13 @@ def extractive(
     return summary
 
 
-def _material(text: str) -> bool:
+def _material(text: str, strict: bool = True) -> bool:
     """A sentence a summary may show: long enough, stating something (no question: a related article's
-    headline often is one; no instruction), and not an embedded post or link."""
-    return len(text.split()) >= MIN_WORDS and states(text) and not _EMBED.search(text)
+    headline often is one; no instruction), not an embedded post or link, and (strict) a full sentence: a line
+    without a full stop is a section heading ("Local: Guns, family leave and shark fins") or introduces a list
+    ("Here are the takeaways from Trump's day on the stand:"), and says nothing on its own."""
+    full = ends_sentence(text) or not strict
+    return full and len(text.split()) >= MIN_WORDS and states(text) and not _EMBED.search(text)
 
 
 def _centrality(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str]) -> np.ndarray:

@@ -62,3 +62,22 @@ def test_questions_instructions_and_embedded_posts_are_not_summary_material():
     docs = {"d": DocumentInfo("d", "Bird flu", "", "", "", 5, 400)}
     s = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 2)
     assert [x.text for x in s.sentences] == texts[3:]
+
+
+def test_headings_and_list_intros_are_not_summary_material_while_full_sentences_remain():
+    """A news page's section headings and "Here are the takeaways:" lines are central by cosine (they name the
+    topic) but state nothing; an article of few full sentences still gets the lines asked for."""
+    texts = [
+        "Local: Guns, family leave and shark fins",
+        "Here are the takeaways from the governor's day in court:",
+        "Connecticut is implementing a final round of changes to its gun laws this year.",
+        "Oregon expanded family leave to two weeks of paid leave after a death in the family.",
+        "Delaware residents can no longer possess, sell or distribute shark fins.",
+    ]
+    vecs = np.array([[1, 0, 0], [0.99, 0.1, 0], [0.9, 0.3, 0.3], [0.8, 0.2, 0.56], [0.7, 0.6, 0.38]], dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = {"d": DocumentInfo("d", "New laws", "", "", "", 5, 400)}
+    s = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 3)
+    assert [x.text for x in s.sentences] == texts[2:]
+    few = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 4)
+    assert len(few.sentences) == 4 and texts[2] in [x.text for x in few.sentences]
