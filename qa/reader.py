@@ -120,11 +120,14 @@ def _roles(doers: set[str], doc) -> list[float]:
 
 
 def _negated(doc) -> bool:
+    """The clause is denied ("did not subscribe", "never", "no one"). "Without" is not counted: "adults without
+    health insurance", "homes without power" name who is meant; they deny nothing, and a sentence that says
+    "uninsured" or "lost power" answers them."""
     return any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in doc)
 
 
 WH_WORDS = frozenset("what which who whom whose".split())
-NEGATIONS = frozenset("not never no nor neither none nobody nothing without".split())
+NEGATIONS = frozenset("not never no nor neither none nobody nothing".split())
 
 
 def _context(h: Hit) -> str:

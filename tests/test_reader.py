@@ -171,6 +171,23 @@ def test_a_sentence_of_another_year_is_marked(text, other):
     assert reader.read(q, [hit(text)]).candidates[0].features[other_year] == float(other)
 
 
+@pytest.mark.parametrize(
+    "question, text, negated, differs",
+    [
+        ("How many homes lost power in the storm?", "The storm left 10,000 homes without power.", 0.0, 0.0),
+        ("What is the penalty for adults without health insurance?", "The penalty is $95 per adult.", 0.0, 0.0),
+        ("When did the UK not subscribe to the treaty?", "The UK formally subscribed to the treaty in 1973.", 1.0, 1.0),
+        ("Which team did not win a game?", "The Hawks never won a game all season.", 1.0, 0.0),
+    ],
+)
+def test_negation_is_a_denied_clause_not_the_word_without(question, text, negated, differs):
+    """A question read as negated, or a sentence that says otherwise, is a sign the text does not answer; a
+    "without" names who is meant ("homes without power") and denies nothing, on either side."""
+    features = reader.read(question, [hit(text)]).candidates[0].features
+    at = reader.SENTENCE_FEATURES.index
+    assert (features[at("negated")], features[at("negation_differs")]) == (negated, differs)
+
+
 def test_a_question_without_a_year_marks_no_sentence():
     other_year = reader.SENTENCE_FEATURES.index("other_year")
     assert (
