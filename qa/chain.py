@@ -239,9 +239,9 @@ class ModelPath:
         rc = cite.RawClaim(rc.text, real, rc.reads)
         keys = _candidates(rc, ev)
         texts = [ev.hits[k].sentence.text for k in keys]
-        vecs = self.embedder.embed([rc.said, *texts])  # (1 + n, dim)
-        sims = [float(s) for s in vecs[1:] @ vecs[0]]
-        picked, label, score = verify.choose(rc.said, texts, sims, [keys.index(k) for k in rc.keys], asked=asked)
+        vecs = self.embedder.embed([rc.said, asked, *texts])  # claim, question, sentences
+        sims, grounds = ([float(s) for s in vecs[2:] @ vecs[j]] for j in (0, 1))
+        picked, label, score = verify.choose(rc.said, texts, sims, [keys.index(k) for k in rc.keys], 3, asked, grounds)
         return rc, label, score, [keys[i] for i in picked]
 
     def _judged(self, checked: list, ev: cite.Evidence) -> list:

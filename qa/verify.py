@@ -130,7 +130,13 @@ def _added(claim: str, given: str) -> tuple[set[str], set[str], set[str]]:
 
 
 def choose(
-    claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int = 3, asked: str = ""
+    claim: str,
+    texts: list[str],
+    sims: list[float],
+    hinted: list[int],
+    most: int = 3,
+    asked: str = "",
+    grounds: list[float] | None = None,
 ) -> tuple[list[int], str, float]:
     """The smallest set of evidence sentences that supports a claim, with its label and score (an unsupported
     claim gets the sentences that came closest, which must not be shown as its citations). The model's keys
@@ -138,7 +144,33 @@ def choose(
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
     each covers claim words the chosen ones lack, up to `most`, and then those the label does not need are dropped.
     Never the whole evidence. `asked`: the question
-    the claim answers (see check)."""
+    the claim answers (see check); `grounds`: each sentence's cosine to it, for a verdict's grounds (see _grounds)."""
+    chosen = _support(claim, texts, sims, hinted, most, asked)
+    if chosen[1] == UNSUPPORTED and grounds is not None and asked and _verdict(claim, asked):
+        return _grounds(texts, asked, grounds)
+    return chosen
+
+
+VERDICT_GROUNDS = 2  # sentences a yes/no verdict cites: a comparison is between two reports
+
+
+def _grounds(texts: list[str], asked: str, grounds: list[float]) -> tuple[list[int], str, float]:
+    """What a verdict on a yes/no question ("Yes, there was a change in the company's strategic focus") rests on,
+    when no sentence holds its words. It adds only its yes or no, which no sentence states, to the question's own
+    abstract words, which no sentence need hold either; and a small model's keys for it name every sentence. Its
+    grounds are the sentences nearest the question: cited so that the reader can weigh the verdict, labelled partial
+    (they give what is compared, never the verdict), and unsupported when they hold under two of the question's
+    words (not about what it asks)."""
+    usable = sorted((i for i in range(len(texts)) if states(texts[i])), key=lambda i: -grounds[i])
+    picked = usable[:VERDICT_GROUNDS]
+    asked_words = set(tokenize([asked])[0])
+    held = asked_words & set(tokenize([" ".join(texts[i] for i in picked)])[0])
+    if len(held) < 2:
+        return picked[:1], UNSUPPORTED, 0.0
+    return picked, PARTIAL, round(len(held) / len(asked_words), 3)
+
+
+def _support(claim: str, texts: list[str], sims: list[float], hinted: list[int], most: int, asked: str):
     usable = [i for i in range(len(texts)) if states(texts[i])]
     order = [i for i in dict.fromkeys(hinted) if i in usable]  # every key the model gave is tried
     order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])[: max(0, POOL - len(order))]

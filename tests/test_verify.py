@@ -184,6 +184,33 @@ def test_a_verdict_on_a_yes_no_question_may_answer_with_the_sentences_it_rests_o
     assert verify.check(claim, [evidence], asked=POLAR.replace("was there", "what was"))[0] != verify.PARTIAL
 
 
+def test_a_verdict_whose_words_no_sentence_holds_cites_the_sentences_nearest_its_question():
+    """A verdict repeats its question's abstract words ("a change in the company's strategic focus"), which no
+    sentence need hold, and a small model's keys for it name every sentence: no word check can ground it. It cites
+    the sentences nearest the question (`grounds`: their cosines to it), partial: they give what is compared, never
+    the verdict; and nothing when they are not about what is asked."""
+    asked = (
+        "Between the TechCrunch report on OpenAI's GPT-4 launch and the report on its app store, was there a change "
+        "in the company's strategic focus as reported by the same news source?"
+    )
+    claim = "Yes, there was a change in the company's strategic focus as reported by the same news source."
+    texts = [
+        "Stocks rose on Friday.",
+        "OpenAI launched GPT-4 with vision alongside its Turbo API.",
+        "OpenAI plans an app store for GPT tools, TechCrunch reported.",
+    ]
+    assert verify.choose(claim, texts, [0.3, 0.2, 0.2], [0, 1, 2], asked=asked)[1] == verify.UNSUPPORTED
+    picked, label, _ = verify.choose(claim, texts, [0.3, 0.2, 0.2], [0, 1, 2], asked=asked, grounds=[0.1, 0.6, 0.5])
+    assert (sorted(picked), label) == ([1, 2], verify.PARTIAL)
+    off_topic = ["Stocks rose on Friday.", "The harbour reopened."]
+    assert verify.choose(claim, off_topic, [0.3, 0.2], [], asked=asked, grounds=[0.2, 0.1])[1] == verify.UNSUPPORTED
+    # a claim that adds a name of its own is no verdict: its name must be found, wherever the question points
+    named = "Yes, Microsoft changed its strategic focus."
+    assert (
+        verify.choose(named, texts, [0.3, 0.2, 0.2], [], asked=asked, grounds=[0.1, 0.6, 0.5])[1] == verify.UNSUPPORTED
+    )
+
+
 def test_a_claim_saying_several_things_of_one_subject_comes_apart_in_pieces_that_keep_it():
     from qa import structure
 
