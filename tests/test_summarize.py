@@ -57,11 +57,8 @@ def test_questions_instructions_and_embedded_posts_are_not_summary_material():
         "Health officials said the girl died of bird flu after she became ill on 16 February.",
         "Between 2003 and 2014, Cambodia had 56 cases of the virus, 37 of which were fatal.",
     ]
-    vecs = np.array([[1, 0, 0], [0.99, 0.1, 0], [0.98, 0.2, 0], [0.9, 0, 0.43], [0.6, 0.2, 0.77]], dtype=np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    docs = {"d": DocumentInfo("d", "Bird flu", "", "", "", 5, 400)}
-    s = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 2)
-    assert [x.text for x in s.sentences] == texts[3:]
+    rows = [[1, 0, 0], [0.99, 0.1, 0], [0.98, 0.2, 0], [0.9, 0, 0.43], [0.6, 0.2, 0.77]]
+    assert _summary(texts, rows, 2) == texts[3:]
 
 
 def test_headings_and_list_intros_are_not_summary_material_while_full_sentences_remain():
@@ -74,10 +71,15 @@ def test_headings_and_list_intros_are_not_summary_material_while_full_sentences_
         "Oregon expanded family leave to two weeks of paid leave after a death in the family.",
         "Delaware residents can no longer possess, sell or distribute shark fins.",
     ]
-    vecs = np.array([[1, 0, 0], [0.99, 0.1, 0], [0.9, 0.3, 0.3], [0.8, 0.2, 0.56], [0.7, 0.6, 0.38]], dtype=np.float32)
+    rows = [[1, 0, 0], [0.99, 0.1, 0], [0.9, 0.3, 0.3], [0.8, 0.2, 0.56], [0.7, 0.6, 0.38]]
+    assert _summary(texts, rows, 3) == texts[2:]
+    few = _summary(texts, rows, 4)
+    assert len(few) == 4 and texts[2] in few
+
+
+def _summary(texts: list[str], rows: list[list[float]], n: int) -> list[str]:
+    """The n-sentence summary of one article whose sentences have these (made-up) vectors."""
+    vecs = np.array(rows, dtype=np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    docs = {"d": DocumentInfo("d", "New laws", "", "", "", 5, 400)}
-    s = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 3)
-    assert [x.text for x in s.sentences] == texts[2:]
-    few = summarize.extractive(["d"], _doc("d", texts), vecs, docs, 4)
-    assert len(few.sentences) == 4 and texts[2] in [x.text for x in few.sentences]
+    docs = {"d": DocumentInfo("d", "Article", "", "", "", len(texts), 400)}
+    return [x.text for x in summarize.extractive(["d"], _doc("d", texts), vecs, docs, n).sentences]
