@@ -222,7 +222,7 @@ def _pruned(claim: str, texts: list[str], sims: list[float], chosen, asked: str)
     """The chosen sentences without those the label does not need: the fewest of them that give it. The score
     stays the one the search found (how much of the claim the evidence at hand covers)."""
     picked, label, score = chosen
-    for i in list(picked)[::-1]:
+    for i in sorted(picked, key=lambda j: sims[j]):  # the least like the claim first: the closest stay
         rest = [j for j in picked if j != i]
         if rest and check(claim, [texts[j] for j in rest], max(sims[j] for j in rest), asked)[0] == label:
             picked = rest

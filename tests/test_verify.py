@@ -235,6 +235,24 @@ def test_a_claim_cites_only_the_sentences_its_label_needs():
     assert verify.choose(claim, texts, [0.5, 0.4, 0.1], [])[:2] == ([0], verify.PARTIAL)
 
 
+def test_of_the_sentences_that_give_a_label_a_claim_keeps_the_closest():
+    """A multi-hop answer restates its question, whose premise is spread over sentences. Two sentences name the
+    answer; one holds the premise's number, so its words score higher, the other says what the claim says (closer
+    in meaning). Either gives the label alone; the claim cites the closer one."""
+    asked = (
+        "Who is the player who scored two touchdowns in a game where his team defeated the Washington Commanders "
+        "and might struggle to reach 2,000 receiving yards?"
+    )
+    claim = asked.replace("Who is", "Tyreek Hill is").replace("?", ".")
+    texts = [
+        "Tyreek Hill had two touchdowns to help the Miami Dolphins rout the Washington Commanders.",
+        "Tyreek Hill now needs 153 yards per game to reach his goal of 2,000 yards.",
+    ]
+    assert verify.check(claim, texts[:1], None, asked)[1] < verify.check(claim, texts[1:], None, asked)[1]
+    for hinted in ([], [1, 0]):
+        assert verify.choose(claim, texts, [0.9, 0.7], hinted, asked=asked)[:2] == ([0], verify.PARTIAL)
+
+
 def test_a_yes_no_question_may_hold_a_relative_clause():
     from qa import structure
 
