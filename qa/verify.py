@@ -220,9 +220,11 @@ def _cover(claim: str, texts: list[str], sims: list[float], order: list[int], be
 
 def _pruned(claim: str, texts: list[str], sims: list[float], chosen, asked: str):
     """The chosen sentences without those the label does not need: the fewest of them that give it. The score
-    stays the one the search found (how much of the claim the evidence at hand covers)."""
+    stays the one the search found (how much of the claim the evidence at hand covers). Tried for dropping: the
+    last added first, so the best single sentence by words stays; for an answer's claim (`asked`), the least like it
+    in meaning first, as its words are mostly its question's premise, which tells no sentence from another."""
     picked, label, score = chosen
-    for i in sorted(picked, key=lambda j: sims[j]):  # the least like the claim first: the closest stay
+    for i in sorted(picked, key=lambda j: sims[j]) if asked else picked[::-1]:
         rest = [j for j in picked if j != i]
         if rest and check(claim, [texts[j] for j in rest], max(sims[j] for j in rest), asked)[0] == label:
             picked = rest
