@@ -143,6 +143,10 @@ def choose(
     (`hinted`: indices into texts) are a hint, tried first, then the other sentences by similarity (`sims`: cosine
     of each to the claim). One sentence that supports the claim alone is enough; otherwise sentences are added while
     each covers claim words the chosen ones lack, up to `most`, and then those the label does not need are dropped.
+    An answer's claim that no single sentence even may support is covered from each sentence in turn, the best cover
+    kept: a multi-hop answer restates a premise spread over sentences, and the sentence holding most of its words may
+    lack the answer ("He was the richest person in the world under 30" for "Sam Bankman-Fried is the individual
+    under 30, ...").
     Never the whole evidence. `asked`: the question
     the claim answers (see check); `grounds`: each sentence's cosine to it, for a verdict's grounds (see _grounds)."""
     chosen = _support(claim, texts, sims, hinted, most, asked)
@@ -183,9 +187,13 @@ def _support(claim: str, texts: list[str], sims: list[float], hinted: list[int],
             best = (label, score, [i])
     if not best[2]:  # nothing shares a word with the claim: the closest sentence, unsupported
         return order[:1], UNSUPPORTED, 0.0
-    return _structured(
-        claim, texts, _pruned(claim, texts, sims, _cover(claim, texts, sims, order, best, most, asked), asked)
-    )
+    if asked and best[0] == UNSUPPORTED:  # an answer's claim that no single sentence even may support
+        starts = [best, *((UNSUPPORTED, check(claim, [texts[i]], sims[i], asked)[1], [i]) for i in order)]
+    else:
+        starts = [best]
+    covers = (_cover(claim, texts, sims, order, start, most, asked) for start in starts)
+    chosen = max(covers, key=lambda c: (_RANK[c[1]], c[2]))  # the first of equals: the best single's cover
+    return _structured(claim, texts, _pruned(claim, texts, sims, chosen, asked))
 
 
 def _structured(claim: str, texts: list[str], chosen: tuple[list[int], str, float]) -> tuple[list[int], str, float]:

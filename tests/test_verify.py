@@ -253,6 +253,32 @@ def test_of_the_sentences_that_give_a_label_a_claim_keeps_the_closest():
         assert verify.choose(claim, texts, [0.9, 0.7], hinted, asked=asked)[:2] == ([0], verify.PARTIAL)
 
 
+def test_an_answer_restating_a_premise_spread_over_sentences_is_covered_from_the_sentence_naming_it():
+    """No sentence alone may support a multi-hop answer that restates its question, and the sentence holding most of
+    its words ("the richest person in the world under 30") lacks the answer's name: a cover grown from it finds no
+    support. Grown from each sentence in turn, one finds the name and enough of the premise to say `partial`."""
+    asked = (
+        "Who is the individual under 30, previously considered the richest in the world, who faced allegations of "
+        "committing fraud for personal gain, discussed board compositions with Paradigm, and was reported by The "
+        "Verge, CNBC and TechCrunch to have allowed withdrawals from a trading account under specific conditions?"
+    )
+    claim = asked.replace("Who is", "Sam Bankman-Fried is").replace("?", ".")
+    texts = [
+        "He was the richest person in the world under 30 and he was going to spend it to save humanity, he said.",
+        "The criminal trial for Sam Bankman-Fried, former CEO of bankrupt crypto exchange FTX, started Tuesday.",
+        "The prosecution painted Bankman-Fried as someone who knowingly committed fraud to achieve great wealth.",
+        "Wang testified that Bankman-Fried said it was okay to continue withdrawing money from the account.",
+        "Huang said Paradigm pressed Bankman-Fried on the board issue.",
+    ]
+    sims = [0.43, 0.53, 0.55, 0.48, 0.52]
+    assert all(verify.check(claim, [t], s, asked)[0] == verify.UNSUPPORTED for t, s in zip(texts, sims))
+    picked, label, _ = verify.choose(claim, texts, sims, [0, 1, 2], asked=asked)
+    assert label == verify.PARTIAL and 1 in picked and len(picked) <= 3
+    assert verify.check(claim, [texts[i] for i in picked], max(sims[i] for i in picked), asked)[0] == verify.PARTIAL
+    # a claim of its own (no question) is not searched this way: most of it is in no sentence
+    assert verify.choose(claim, texts, sims, [0, 1, 2])[1] == verify.UNSUPPORTED
+
+
 def test_a_yes_no_question_may_hold_a_relative_clause():
     from qa import structure
 
