@@ -235,6 +235,11 @@ def test_a_claim_cites_only_the_sentences_its_label_needs():
     assert verify.choose(claim, texts, [0.5, 0.4, 0.1], [])[:2] == ([0], verify.PARTIAL)
 
 
+def _restated(asked: str, name: str) -> str:
+    """A small model's answer to a "Who is ...?" question: the name, then the question restated."""
+    return asked.replace("Who is", f"{name} is").replace("?", ".")
+
+
 def test_of_the_sentences_that_give_a_label_a_claim_keeps_the_closest():
     """A multi-hop answer restates its question, whose premise is spread over sentences. Two sentences name the
     answer; one holds the premise's number, so its words score higher, the other says what the claim says (closer
@@ -243,7 +248,7 @@ def test_of_the_sentences_that_give_a_label_a_claim_keeps_the_closest():
         "Who is the player who scored two touchdowns in a game where his team defeated the Washington Commanders "
         "and might struggle to reach 2,000 receiving yards?"
     )
-    claim = asked.replace("Who is", "Tyreek Hill is").replace("?", ".")
+    claim = _restated(asked, "Tyreek Hill")
     texts = [
         "Tyreek Hill had two touchdowns to help the Miami Dolphins rout the Washington Commanders.",
         "Tyreek Hill now needs 153 yards per game to reach his goal of 2,000 yards.",
@@ -262,7 +267,7 @@ def test_an_answer_restating_a_premise_spread_over_sentences_is_covered_from_the
         "committing fraud for personal gain, discussed board compositions with Paradigm, and was reported by The "
         "Verge, CNBC and TechCrunch to have allowed withdrawals from a trading account under specific conditions?"
     )
-    claim = asked.replace("Who is", "Sam Bankman-Fried is").replace("?", ".")
+    claim = _restated(asked, "Sam Bankman-Fried")
     texts = [
         "He was the richest person in the world under 30 and he was going to spend it to save humanity, he said.",
         "The criminal trial for Sam Bankman-Fried, former CEO of bankrupt crypto exchange FTX, started Tuesday.",
