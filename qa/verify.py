@@ -64,15 +64,29 @@ def check(claim: str, evidence: list[str], similarity: float | None = None, aske
     supported, what it adds to the question (its own words, names and numbers) is checked alone: found, with
     a quarter of all its words (PREMISE) in the same sentences, the claim is `partial` (the evidence gives the answer,
     not every word of the premise), never `supported`. So is a verdict on a yes/no question ("Yes, there was
-    consistency in ..."): it adds only its yes or no, which no sentence states; the sentences it rests on may."""
+    consistency in ..."): it adds only its yes or no, which no sentence states; the sentences it rests on may.
+    But the premise is not the question's subject: evidence naming none of the question's names that the claim
+    repeats does not support it at all (see _about)."""
     label, score = _check(claim, evidence, similarity)
     if label == SUPPORTED or not asked:
         return label, score
+    stated = " ".join(e for e in evidence if states(e))
+    if not _about(claim, asked, stated):
+        return UNSUPPORTED, score
     own, _ = _check(claim, evidence, similarity, given=asked)
-    premise = _covered(set(tokenize([claim])[0]), " ".join(e for e in evidence if states(e))) >= PREMISE
+    premise = _covered(set(tokenize([claim])[0]), stated) >= PREMISE
     if premise and (own == SUPPORTED or _verdict(claim, asked)):
         return PARTIAL, score
     return label, score
+
+
+def _about(claim: str, asked: str, evidence: str) -> bool:
+    """The evidence is about what the claim takes from its question: of the question's names that the claim
+    repeats, the evidence holds one (or the claim repeats none). "Texas has a minimum wage of $8.25 per hour",
+    asked "What is the minimum wage in Texas?", is not answered by New Jersey's $8.25."""
+    folded, text = unaccented(claim).casefold(), unaccented(evidence).casefold()
+    repeated = [n for n in {n.casefold() for n in _NAME.findall(unaccented(asked[1:]))} if n in folded]
+    return not repeated or any(n in text for n in repeated)
 
 
 def _verdict(claim: str, asked: str) -> bool:

@@ -284,6 +284,20 @@ def test_an_answer_restating_a_premise_spread_over_sentences_is_covered_from_the
     assert verify.choose(claim, texts, sims, [0, 1, 2])[1] == verify.UNSUPPORTED
 
 
+def test_an_answer_about_what_its_question_names_needs_evidence_naming_it():
+    """What a claim repeats of its question is premise, but not the question's own subject: a small model answers
+    "What is the minimum wage in Texas?" with New Jersey's figure. Evidence that names none of the question's names
+    the claim repeats does not support it; the sentence that does name it may."""
+    asked = "What is the minimum wage in Texas?"
+    jersey = "New Jersey residents voted to raise the state's minimum wage by $1 to $8.25 per hour."
+    claim = "Texas has a minimum wage of $8.25 per hour."
+    assert verify.check(claim, [jersey], 0.6, asked)[0] == verify.UNSUPPORTED
+    in_jersey = [s.replace("Texas", "New Jersey") for s in (claim, asked)]
+    assert verify.check(in_jersey[0], [jersey], 0.6, in_jersey[1])[0] == verify.SUPPORTED
+    texas = "Texas keeps its minimum wage at $7.25 per hour, the federal floor."
+    assert verify.check("Texas has a minimum wage of $7.25 per hour.", [texas], 0.6, asked)[0] != verify.UNSUPPORTED
+
+
 def test_a_yes_no_question_may_hold_a_relative_clause():
     from qa import structure
 
