@@ -1,8 +1,10 @@
-"""`python -m bench quality|perf`: the benchmarks, run from the repository root beside ../shared/data.
+"""`python -m bench quality|perf|news`: the benchmarks, run from the repository root beside ../shared/data.
 
   quality  RGB, MultiHop-RAG, WiCE, SummEdits (dev and test) beside baselines -> evals/RESULTS.md
   perf     ingestion, latency, cold start, memory of the library beside the floor and LangChain
            -> bench/RESULTS.md, perf.json, perf.png
+  news     hand-written questions on the real news pages of tests/pages (bench/news_pages.yaml), in the
+           mode the environment configures -> evals/RESULTS-news.md
 --quick runs a few questions on a small corpus and writes to a temp folder: it proves the benchmark
 works; its numbers are not results.
 """
@@ -18,6 +20,7 @@ from bench.report import ROOT
 
 QUALITY_OUT = ROOT / "evals" / "RESULTS.md"
 QUALITY_LLM_OUT = ROOT / "evals" / "RESULTS-llm.md"
+NEWS_OUT = ROOT / "evals" / "RESULTS-news.md"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,9 +46,25 @@ def main(argv: list[str] | None = None) -> None:
         help="corpus sizes in sentences, comma-separated; 'base' is "
         "MultiHop + RGB (default: base,10000,100000; quick: 80)",
     )
+    p = sub.add_parser("news")
+    p.add_argument("--quick", action="store_true", help="the first 3 questions, written to a temp folder")
+    p.add_argument(
+        "--out", type=Path, help="where the page goes (default: evals/RESULTS-news.md; quick: a temp folder)"
+    )
     args = parser.parse_args(argv)
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
-    (quality if args.command == "quality" else perf)(args, command, parser)
+    {"quality": quality, "perf": perf, "news": news}[args.command](args, command, parser)
+
+
+def news(args, command: str, parser) -> None:
+    from bench import news as n
+
+    out = _out(args, NEWS_OUT, "news", parser)
+    rep = n.run(cases=3 if args.quick else None)
+    rep["command"] = command
+    n.write(rep, out)
+    m = rep["metrics"]
+    print(f"{m['passed']} of {m['cases']} passed; wrote {out} in {rep['seconds']:.0f} s")
 
 
 def _out(args, default: Path, name: str, parser) -> Path:
