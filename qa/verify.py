@@ -119,6 +119,8 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
         return SUPPORTED, 1.0
     words, names, numbers = _added(claim, given)
     missing_numbers = numbers - _numbers(text)
+    if len(evidence) > 1:  # an amount stitched from a sentence about someone else is not the claim's
+        missing_numbers |= {n for n in _amounts(claim) & numbers - missing_numbers if not _owned(n, claim, evidence)}
     folded = unaccented(text).casefold()
     missing_names = {n for n in names if n not in folded}
     if given and not (words or names or numbers):
@@ -133,6 +135,37 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     if missing_names or covered < 0.8:
         return PARTIAL, round(score, 3)
     return SUPPORTED, round(score, 3)
+
+
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr jun "
+    "jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday the a an".split()
+)
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words, the first one too (a claim may open with its subject: "Texas has ..."); not the
+    calendar's ("in March") nor an article opening a sentence."""
+    return {n.casefold() for n in _NAME.findall(unaccented(text))} - _CALENDAR
+
+
+_AMOUNT = re.compile(r"[$£€¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*\.\d+|\d[\d,]*\s?%|\d{1,3}(?:,\d{3})+")
+
+
+def _amounts(text: str) -> set[str]:
+    """The numbers that measure something (money, shares, figures with decimals or thousands), as _numbers gives
+    them; not years, dates, ordinals or small counts, which a sentence's context often holds for it."""
+    return {n for m in _AMOUNT.findall(text) for n in _numbers(m)}
+
+
+def _owned(number: str, claim: str, evidence: list[str]) -> bool:
+    """Some sentence holding the claim's number is about what the claim names: it names one of the claim's
+    names, or no one (its subject is a pronoun, "He scored 157 yards"). Not "$8.25" from "New Jersey residents
+    voted to raise the state's minimum wage ... to $8.25" for "Texas has a minimum wage of $8.25", with "Texas"
+    from a sentence about a storm."""
+    own = _names(claim)
+    holding = [e for e in evidence if number in _numbers(e)]
+    return any(not _names(e[1:]) or _names(e) & own for e in holding)
 
 
 def _added(claim: str, given: str) -> tuple[set[str], set[str], set[str]]:

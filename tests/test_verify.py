@@ -298,6 +298,36 @@ def test_an_answer_about_what_its_question_names_needs_evidence_naming_it():
     assert verify.check("Texas has a minimum wage of $7.25 per hour.", [texas], 0.6, asked)[0] != verify.UNSUPPORTED
 
 
+def test_an_amount_is_not_stitched_from_a_sentence_about_someone_else():
+    """Two sentences together hold every word of "Texas has a minimum wage of $8.25 per hour": the figure is New
+    Jersey's, "Texas" comes from a storm report. A claim's amount (money, a share, a figure with decimals) must come
+    from a sentence that names what the claim names, or no one (a pronoun's sentence): here the claim is
+    unsupported, with or without its question."""
+    claim = "Texas has a minimum wage of $8.25 per hour."
+    jersey = "New Jersey residents voted to raise the state's minimum wage by $1 to $8.25 per hour."
+    storm = "Last week, 12 people died when the storm iced roads from the Rockies to Texas and Oklahoma."
+    for asked in ("", "What is the minimum wage in Texas?"):
+        assert verify.check(claim, [jersey, storm], 0.7, asked)[0] == verify.UNSUPPORTED
+    asked = "What is the minimum wage in Texas?"
+    assert verify.choose(claim, [jersey, storm], [0.7, 0.3], [0, 1], asked=asked)[1] == verify.UNSUPPORTED
+    # two sentences still support a claim together when the amount's sentence is about what the claim names ...
+    two = "Tyreek Hill signed a $120 million contract, and the Miami Dolphins routed the Washington Commanders."
+    hill = "Tyreek Hill signed a $120 million contract extension in March."
+    miami = "The Miami Dolphins routed the Washington Commanders on Sunday."
+    assert verify.check(two, [hill, miami])[0] == verify.SUPPORTED
+    # ... or about no one by name
+    he = "He signed a $120 million contract extension in March."
+    assert verify.check(two, [he, miami])[0] != verify.UNSUPPORTED
+    # a year or a date is context, not an amount: a dateline may give it
+    assert (
+        verify.check(
+            "Tyreek Hill signed in 2023 with the Miami Dolphins.",
+            ["Tyreek Hill signed with the Miami Dolphins.", "Monday, March 6, 2023"],
+        )[0]
+        != verify.UNSUPPORTED
+    )
+
+
 def test_a_yes_no_question_may_hold_a_relative_clause():
     from qa import structure
 
