@@ -60,8 +60,7 @@ def news(args, command: str, parser) -> None:
     from bench import news as n
 
     out = _out(args, NEWS_OUT, "news", parser)
-    rep = n.run(cases=3 if args.quick else None)
-    rep["command"] = command
+    rep = n.run(cases=3 if args.quick else None, command=command)
     n.write(rep, out)
     m = rep["metrics"]
     print(f"{m['passed']} of {m['cases']} passed; wrote {out} in {rep['seconds']:.0f} s")

@@ -19,7 +19,7 @@ from bench.report import ROOT
 SUITE = ROOT / "bench" / "news_pages.yaml"
 
 
-def run(suite_path: Path = SUITE, cases: int | None = None) -> dict:
+def run(suite_path: Path = SUITE, cases: int | None = None, command: str = "python -m bench news") -> dict:
     """The suite's results (first `cases` cases only, for a smoke test) and its metrics."""
     from qa import evals, suite
     from qa.config import Settings
@@ -33,7 +33,7 @@ def run(suite_path: Path = SUITE, cases: int | None = None) -> dict:
         s = dataclasses.replace(s, articles=[unpacked(a, Path(tmp)) for a in s.articles])
         results, outputs = evals.run_suites([s], settings)
     return {
-        "command": "python -m bench news",
+        "command": command,
         "commit": report.commit(),
         "date": dt.date.today().isoformat(),
         "machine": report.machine_line(report.machine()),

@@ -120,7 +120,8 @@ def _check(claim: str, evidence: list[str], similarity: float | None = None, giv
     words, names, numbers = _added(claim, given)
     missing_numbers = numbers - _numbers(text)
     if len(evidence) > 1:  # an amount stitched from a sentence about someone else is not the claim's
-        missing_numbers |= {n for n in _amounts(claim) & numbers - missing_numbers if not _owned(n, claim, evidence)}
+        found = _amounts(claim) & (numbers - missing_numbers)
+        missing_numbers |= {n for n in found if not _owned(n, claim, evidence)}
     folded = unaccented(text).casefold()
     missing_names = {n for n in names if n not in folded}
     if given and not (words or names or numbers):
@@ -226,18 +227,18 @@ def _support(claim: str, texts: list[str], sims: list[float], hinted: list[int],
     order = [i for i in dict.fromkeys(hinted) if i in usable]  # every key the model gave is tried
     order += sorted((i for i in usable if i not in order), key=lambda i: -sims[i])[: max(0, POOL - len(order))]
     best: tuple[str, float, list[int]] = (UNSUPPORTED, 0.0, [])
+    singles = []
     for i in order:
         label, score = check(claim, [texts[i]], sims[i], asked)
         if label == SUPPORTED:
             return _structured(claim, texts, ([i], label, score))
+        singles.append((label, score, [i]))
         if (_RANK[label], score) > (_RANK[best[0]], best[1]):
-            best = (label, score, [i])
+            best = singles[-1]
     if not best[2]:  # nothing shares a word with the claim: the closest sentence, unsupported
         return order[:1], UNSUPPORTED, 0.0
-    if asked and best[0] == UNSUPPORTED:  # an answer's claim that no single sentence even may support
-        starts = [best, *((UNSUPPORTED, check(claim, [texts[i]], sims[i], asked)[1], [i]) for i in order)]
-    else:
-        starts = [best]
+    # an answer's claim that no single sentence even may support: a cover grown from each of them
+    starts = [best, *singles] if asked and best[0] == UNSUPPORTED else [best]
     covers = (_cover(claim, texts, sims, order, start, most, asked) for start in starts)
     chosen = max(covers, key=lambda c: (_RANK[c[1]], c[2]))  # the first of equals: the best single's cover
     return _structured(claim, texts, _pruned(claim, texts, sims, chosen, asked))
