@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from qa import structure
 from qa.text import tokenize
 
-PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, OTHER = (
+PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, WORK, OTHER = (
     "PERSON",
     "ORG",
     "GPE",
@@ -19,6 +19,7 @@ PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, OTHER = (
     "MONEY",
     "PERCENT",
     "QUANTITY",
+    "WORK_OF_ART",
     "OTHER",
 )
 
@@ -33,6 +34,7 @@ EXACT = {
     MONEY: {"MONEY"},
     PERCENT: {"PERCENT"},
     QUANTITY: {"QUANTITY"},
+    WORK: {"WORK_OF_ART"},
     OTHER: set(),
 }
 LOOSE = {
@@ -44,6 +46,7 @@ LOOSE = {
     MONEY: {"CARDINAL"},
     PERCENT: {"CARDINAL"},
     QUANTITY: {"CARDINAL", "MONEY", "PERCENT", "DATE", "TIME"},
+    WORK: {"PRODUCT", "EVENT", "ORG", "FAC"},
     OTHER: set(),
 }
 COUNTS = {CARDINAL, MONEY, PERCENT, QUANTITY}  # types whose answer counts or measures a noun
@@ -61,8 +64,10 @@ _NOUN_TYPES = {
     "territori",
     DATE: "year date day month time centuri decad period era season week",
     CARDINAL: "number count total popul enrol attend membership",
-    MONEY: "price cost salari fee revenu budget endow profit incom wage",
+    MONEY: "price cost salari fee revenu budget endow profit incom wage penalti fine tax fare toll bail ransom reward "
+    "bonus",
     PERCENT: "percentag percent proport",
+    WORK: "show film movi book song album seri program programm novel play poem paint episod documentari opera",
 }
 NOUN_TYPE = {w: t for t, words in _NOUN_TYPES.items() for w in words.split()}
 _HOW = {
@@ -80,7 +85,8 @@ _HOW = {
     "fast": QUANTITY,
 }
 _MONEY_WORDS = set(
-    "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu".split()
+    "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu penalti fine tax "
+    "fare".split()
 )
 _WH = structure.WH
 ASKING = frozenset("how mani much what when where who whom whose which why".split())  # stems that only ask

@@ -114,7 +114,7 @@ def _span(
 ) -> Span:
     exact, loose = qn.EXACT[q.answer_type], qn.LOOSE[q.answer_type]
     root = doc[lo:hi].root
-    is_exact = label in exact
+    is_exact = label in exact or (q.wh == "where" and label == "ORG" and _placed(root))
     rel_toks = [t for t in at.relation if not lo <= t.i < hi]
     near = min((lo - i if i < lo else i - hi + 1 for i in at.words if not lo <= i < hi), default=None)
     # what the span's numbers count: "400" counts "fighters", so it does not answer "how many soldiers", and
@@ -152,6 +152,15 @@ def _span(
         _on_asked_verb(root, stems, q.words),
     ]
     return Span(doc[lo:hi].text, f, is_exact or bool(inner & exact))
+
+
+LOCATIVE = frozenset("at in inside near outside from".split())
+
+
+def _placed(root) -> bool:
+    """The phrase is where something is ("a scientist *at Pennsylvania State University*", "studied *in* ..."):
+    an organisation named as the object of a place's preposition answers "where"."""
+    return root.dep_ == "pobj" and root.head.lower_ in LOCATIVE
 
 
 def _unit(counted, exact: set[str], lo: int, hi: int) -> bool:

@@ -29,6 +29,10 @@ def analyze(text: str) -> qn.Question:
         # nouns that ask for a number or an amount
         ("What is the population of the island?", qn.CARDINAL, "popul"),
         ("What was the company's revenue last year?", qn.MONEY, "revenu"),
+        ("What is the penalty for adults without health insurance?", qn.MONEY, "penalti"),
+        # a title: a show, a film, a book (spaCy's WORK_OF_ART)
+        ("Which TV show did the minister appear on?", qn.WORK, "show"),
+        ("What film won the award?", qn.WORK, "film"),
     ],
 )
 def test_expected_type_and_focus(text, answer_type, focus):
