@@ -99,6 +99,34 @@ def test_the_mayor_is_found_behind_said():
     assert 0.0 <= ans.probability <= 1.0 and ans.claims[0].probability == ans.probability
 
 
+def test_a_title_answers_which_show():
+    text = 'Gates said in an interview on NBC\'s "Meet the Press."'
+    assert typed("Which TV show did Gates appear on?", text) == ["Meet the Press"]
+    network = typed("Which network did Gates appear on?", text)
+    assert "NBC" in network and "Meet the Press" not in network
+
+
+def test_an_organisation_where_someone_is_answers_where():
+    # "where" asks for a place: an organisation in a place's preposition is one, the same name as a doer is not
+    text = "Mann, a climate scientist at Pennsylvania State University, disputed the study."
+    assert typed("Where does Mann work?", text) == ["Pennsylvania State University"]
+    assert typed("Where does Mann work?", "Pennsylvania State University hired Mann in 2005.") == []
+    assert typed("Which city is the university in?", text) == []
+
+
+def test_a_sentence_the_reader_did_not_parse_does_not_answer():
+    # only the PARSED closest sentences of the pool are read; one further down, however its other features
+    # fall, is never the answer
+    far = hit("Two big team fights determined the outcome of this game.", 99, 0.1, 0.5)
+    pool = [hit(f"The team won game {n} of the series in {20 + n} minutes.", n, 0.6, 4.0) for n in range(1, 12)]
+    scored = reader_model.score(
+        reader.read("How much prize money did the team win?", pool + [far]), reader_model.load()
+    )
+    [unread] = [c for c in scored.candidates if c.hit is far]
+    assert unread.features[reader.SENTENCE_FEATURES.index("parsed")] == 0 and unread.p == 0.0
+    assert len(pool) > reader.PARSED
+
+
 def test_a_sentence_that_asks_does_not_answer():
     # a page's heading repeats the question word for word; the answer is in the sentence below it
     hits = [
