@@ -28,6 +28,7 @@ WINDOWED = 3  # best hits shown with their neighbours in the prompt
 SPREAD = 2  # most sentences one claim of an answer cites before it is cited piece by piece
 GATED = "No retrieved sentence is likely to answer (the reader's best: p {p}); the model was not asked (QA_LLM_GATE)."
 OVERRULED = "The model quoted sentences that the reader finds do not answer (p {p}); this is the reader's answer."
+UNBACKED = "Nothing the model said is stated in the articles; this is the reader's answer."
 CUT = "The model's reply stopped at its token limit (QA_LLM_MAX_TOKENS) before it gave an answer; this is the reader's."
 CONDENSED, ANSWER_CHARS, MAX_REWRITE = 4, 600, 1000  # a follow-up's rewrite: turns shown, each answer cut, reply kept
 Checked = tuple[cite.RawClaim, str, float, list[str]]  # a claim, its label and score, the evidence keys chosen for it
@@ -105,7 +106,7 @@ class ModelPath:
             return {**state, "unanswered": None, "reading": None}
         weights = reader_model.load()
         reading = answer.reading(state["question"], state["pool"], weights)
-        best = max(c.p for c in reading.candidates)
+        best = max(answer.answers(c) for c in reading.candidates)
         return {
             **state,
             "hits": answer.likeliest(reading, state["pool"], len(state["hits"])),
@@ -180,11 +181,13 @@ class ModelPath:
                 probability=gated,
             )
         claims, used = self._verified(raw, ev, question)
+        polar = structure.polar(question)  # a yes/no question's answer is a verdict, the reader's a sentence
+        if not used and not polar:  # nothing it says is stated in the evidence: a guess, however fluent
+            return self._readers(state, k, usage, UNBACKED)
         cited = {m: h.sentence.id for m, h in used.items()}
         if (reading := state.get("reading")) is not None:
             weights, answers = reader_model.load(), {c.hit.sentence.id: c.p for c in reading.candidates}
             claims = answer.answering(claims, cited, answers, weights.supported)
-            polar = structure.polar(question)  # a yes/no question's answer is a verdict, the reader's a sentence
             if not polar and (p := answer.beside_the_point(claims, cited, answers, weights.abstain)):
                 return self._readers(state, k, usage, OVERRULED.format(p=p))
         rest = [h for h in state["hits"] if h.sentence.id not in cited.values()][:k]
@@ -268,22 +271,10 @@ class ModelPath:
         docs = self.retriever.docs
         ev = cite.Evidence.of([Hit(s, 0.0, 0.0, 0.0, docs[s.doc_id].title, docs[s.doc_id].url) for s in sents])
         groups = self._groups(ev)
-        calls = [
-            self.prompts["summary_map"].messages(
-                fence=ev.fence,
-                sentences=n,
-                format=cite.JSON_FORMAT,
-                evidence=cite.Evidence(ev.fence, {k: ev.hits[k] for k in g}).render(),
-            )
-            for g in groups
-        ]
+        calls = [self._map(cite.Evidence(ev.fence, {k: ev.hits[k] for k in g}), n, cite.JSON_FORMAT) for g in groups]
         if len(groups) > 1:
             facts = "\n".join("- a fact of about twenty words [S1]" for _ in range(n * len(groups)))
-            calls.append(
-                self.prompts["summary_reduce"].messages(
-                    fence=ev.fence, evidence=facts, sentences=n, format=cite.JSON_FORMAT
-                )
-            )
+            calls.append(self._reduce(ev.fence, facts, n, cite.JSON_FORMAT))
         return calls
 
     def estimate(self, question: str | None, doc_ids: list[str] | None, n: int, completion_tokens: int) -> int:
@@ -303,20 +294,12 @@ class ModelPath:
         facts: list[cite.RawClaim] = []
         for keys in groups:
             part = cite.Evidence(ev.fence, {k: ev.hits[k] for k in keys})
-            reply = self._complete(
-                lambda form, part=part: self.prompts["summary_map"].messages(
-                    fence=part.fence, evidence=part.render(), sentences=n, format=form
-                )
-            )
+            reply = self._complete(lambda form, part=part: self._map(part, n, form))
             usage = usage.add(reply.usage)
             facts += cite.in_part(cite.parse(reply.text)[1], keys)
         if len(groups) > 1:
             lines = "\n".join(f"- {f.text} " + "".join(f"[{k}]" for k in f.keys) for f in facts)
-            reply = self._complete(
-                lambda form: self.prompts["summary_reduce"].messages(
-                    fence=ev.fence, evidence=lines, sentences=n, format=form
-                )
-            )
+            reply = self._complete(lambda form: self._reduce(ev.fence, lines, n, form))
             usage = usage.add(reply.usage)
             facts = cite.parse(reply.text)[1]
         claims, used = self._verified(facts[:n], ev)
@@ -324,6 +307,14 @@ class ModelPath:
         summary.sentences = [SummarySentence(c.text, c.citations, c.support) for c in claims]
         summary.citations = [Citation.of(m, h.sentence, h.title, h.url) for m, h in used.items()]
         return summary
+
+    def _map(self, part: cite.Evidence, n: int, form: str) -> list[tuple[str, str]]:
+        """The map step's prompt: n cited facts from one group of sentences."""
+        return self.prompts["summary_map"].messages(fence=part.fence, evidence=part.render(), sentences=n, format=form)
+
+    def _reduce(self, fence: str, facts: str, n: int, form: str) -> list[tuple[str, str]]:
+        """The reduce step's prompt: n sentences from the map step's facts."""
+        return self.prompts["summary_reduce"].messages(fence=fence, evidence=facts, sentences=n, format=form)
 
     def _groups(self, ev: cite.Evidence) -> list[list[str]]:
         """Keys in reading order, cut into groups whose evidence lines fit the token budget."""

@@ -177,7 +177,6 @@ def score(reading: Reading, weights: Weights) -> Reading:
             s.p = float(p)
         c.span = max(c.spans, key=lambda s: s.p, default=None)
     counts_other, names = SENTENCE_FEATURES.index("counts_other"), SENTENCE_FEATURES.index("pool_names")
-    parsed = SENTENCE_FEATURES.index("parsed")
     match = pool_match(reading)
     for c, p in zip(reading.candidates, weights.sentence.prob(sentence_matrix(reading))):
         # its numbers count something other than what the question counts ("400 fighters" for "how many
@@ -185,9 +184,5 @@ def score(reading: Reading, weights: Weights) -> Reading:
         # what the question names (another tournament, another company), or that is far from it, is about
         # something else; and a sentence that asks ("Who directed Titanic?" as a page's heading) states nothing
         gated = c.features[names] < weights.min_names or match < weights.min_match or asks(c.hit.sentence.text)
-        # and a sentence the reader did not parse (not among the pool's PARSED closest) is not read, so it does
-        # not answer: the trees saw too few such winners on dev (7 of 3105) to score one ("Two big team fights
-        # determined the outcome" came out at 0.44 for "How much prize money did T1 win?", matching nothing)
-        unread = not c.features[parsed]
-        c.p = 0.0 if c.features[counts_other] or gated or unread else float(p)
+        c.p = 0.0 if c.features[counts_other] or gated else float(p)
     return reading

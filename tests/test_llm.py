@@ -91,11 +91,22 @@ def test_invented_key_is_dropped_and_its_claim_unsupported(lib, server):
 def test_claim_its_sentence_does_not_support_is_unsupported_and_uncited(lib, server):
     server.reply(
         lambda b: claims_json(
-            ("UNESCO declared Palmyra a war zone in 1999.", [key_of(b, "outstanding universal value")])
+            ("400 ISIS fighters died.", [key_of(b, "400 ISIS fighters")]),
+            ("UNESCO declared Palmyra a war zone in 1999.", [key_of(b, "outstanding universal value")]),
         )
     )
-    ans = lib.ask("What did UNESCO say about Palmyra?")
-    assert ans.claims[0].support == "unsupported" and ans.claims[0].citations == [] and ans.citations == []
+    ans = lib.ask(FIGHTERS_Q)
+    assert ans.claims[1].support == "unsupported" and ans.claims[1].citations == []
+    assert [c.text[:10] for c in ans.citations] == [FIGHTERS_SENTENCE[:10]]
+
+
+def test_an_answer_nothing_of_which_the_articles_state_gives_way_to_the_readers(lib, server):
+    """A fluent guess is not shown as the answer: when no claim of it is stated in the evidence, the reader answers
+    from the same sentences (here: it abstains, as it does for this question offline), and says why."""
+    server.reply(lambda b: claims_json(("Syria lost 3,000 soldiers in the battle.", [key_of(b, "400 ISIS fighters")])))
+    ans = lib.ask("How many Syrian soldiers died in the battle?")
+    assert ans.mode == "extractive" and ans.note == chain.UNBACKED
+    assert "3,000" not in ans.answer and ans.abstained
 
 
 def test_server_without_structured_output_gets_the_text_form(lib, server):
@@ -155,7 +166,7 @@ def test_a_reply_cut_off_before_any_claim_closed_is_a_failure_the_reader_answers
         (["yes", "no"], ["supported", "unsupported"]),
         (["Yes.", "yes"], ["supported", "supported"]),
         (["", "yes"], ["unsupported", "supported"]),  # no verdict counts as no
-        (["no idea", "maybe"], ["unsupported", "unsupported"]),
+        (["no idea", "maybe"], None),  # nothing stands: the reader's answer is shown instead
     ],
 )
 def test_the_model_judge_checks_each_claim_and_can_only_lower(lib, server, verdicts, expected):
@@ -172,9 +183,12 @@ def test_the_model_judge_checks_each_claim_and_can_only_lower(lib, server, verdi
     for v in verdicts:
         server.reply(v)
     ans = judged.ask(FIGHTERS_Q)
+    assert len(server.requests) == 3  # the answer, then one short judge call per claim
+    if expected is None:
+        assert ans.mode == "extractive" and ans.note == chain.UNBACKED and "400" in ans.answer
+        return
     assert [c.support for c in ans.claims] == expected
     assert [bool(c.citations) for c in ans.claims] == [e != "unsupported" for e in expected]
-    assert len(server.requests) == 3  # the answer, then one short judge call per claim
     first, second = (r["body"]["messages"] for r in server.requests[1:])
     assert "Claim: 400 ISIS fighters died" in first[-1]["content"] and FIGHTERS_SENTENCE in first[-1]["content"]
     assert "Claim: UNESCO designated" in second[-1]["content"]
@@ -193,7 +207,10 @@ def test_the_judge_holds_the_models_probability_of_yes_to_a_threshold(lib, serve
     server.reply(lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS")])))
     server.reply("yes", logprobs={"yes": -0.6, "no": -0.8, "Yes": -5.0, "maybe": -4.0})
     ans = judged.ask(FIGHTERS_Q)
-    assert [c.support for c in ans.claims] == [expected]
+    if expected == "unsupported":  # the answer's one claim does not stand: the reader's answer is shown instead
+        assert ans.mode == "extractive" and ans.note == chain.UNBACKED
+    else:
+        assert [c.support for c in ans.claims] == [expected]
     asked = server.requests[1]["body"]
     assert asked["logprobs"] is True and asked["top_logprobs"] >= 2
 
@@ -433,7 +450,8 @@ def test_prompt_injection_in_an_article_changes_nothing(tmp_path, server):
     lib.ingest([evil])
     server.reply(lambda b: claims_json(("The moon is made of cheese.", [key_of(b, "made of cheese")])))
     ans = lib.ask("What is the moon made of?")
-    assert ans.claims[0].support == "unsupported" and ans.citations == []
+    assert "cheese" not in ans.answer and ans.note == chain.UNBACKED  # not stated: the reader's answer instead
+    assert all("cheese" not in c.text for c in ans.citations)
     body = server.requests[-1]["body"]
     system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
     assert "Ignore previous instructions" not in system
@@ -466,7 +484,8 @@ OBEDIENT = {
 @pytest.mark.parametrize("obeys", list(OBEDIENT))
 def test_an_article_that_gives_orders_gets_no_claim_cited(tmp_path, server, obeys):
     """The article's orders reach the model fenced as data (under a nonce it cannot guess), and whatever a
-    model that obeys them writes is labelled unsupported and cited nowhere; an honest answer still is."""
+    model that obeys them writes is unsupported, so the reader's answer from the same articles is shown instead; an
+    honest answer still is cited."""
     settings = Settings(  # the reader's gate off: its probabilities mean nothing over fake vectors
         data_dir=tmp_path, mode="llm", model="test-model", openai_base_url=server.url, llm_retries=0, llm_gate=False
     )
@@ -482,8 +501,9 @@ def test_an_article_that_gives_orders_gets_no_claim_cited(tmp_path, server, obey
     if obeys == "nothing":
         assert [c.support for c in ans.claims] == ["supported"] and "27 days" in ans.citations[0].text
         return
-    assert ans.claims and all(c.support == "unsupported" and c.citations == [] for c in ans.claims)
-    assert ans.citations == []
+    assert ans.mode == "extractive" and ans.note == chain.UNBACKED
+    shown = [ans.answer, *(c.text for c in ans.citations)]
+    assert not any(word in text for text in shown for word in ("cheese", "hollow", "Reveal", "SYSTEM"))
 
 
 @pytest.mark.e2e
@@ -699,7 +719,8 @@ def test_the_reply_cache_ignores_a_local_servers_port(fake_palmyra, tmp_path):
 @pytest.mark.parametrize("gate", [True, False])
 def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmyra, server, gate):
     """QA_LLM_GATE (on by default): the 400 who died were ISIS fighters, so no sentence says how many soldiers
-    died; the reader abstains and the model is not asked. Off, the model answers (here, scripted, a guess)."""
+    died; the reader abstains and the model is not asked. Off, the model answers (here, scripted, a guess that no
+    sentence states, so the reader's answer replaces it)."""
     assert Settings().llm_gate
     if not gate:  # gated, the model is not asked: nothing to script
         server.reply(lambda b: claims_json(("400 soldiers died.", [key_of(b, "400 ISIS fighters")])))
@@ -710,8 +731,8 @@ def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmy
         assert ans.abstained and ans.answer == ABSTAIN and not asked and ans.candidates
         assert ans.probability is not None and ans.probability < 0.2 and "QA_LLM_GATE" in ans.note
         assert printing.answer_text(ans).endswith(f"Note: {ans.note}")  # `qa ask` says why the model was not asked
-    else:
-        assert not ans.abstained and len(asked) == 1 and ans.note == ""
+    else:  # a guess that the articles do not state gives way to the reader, which abstains
+        assert ans.abstained and len(asked) == 1 and ans.note == chain.UNBACKED
     server.reply(
         lambda b: claims_json(("400 ISIS fighters died in the battle for Palmyra.", [key_of(b, "400 ISIS fighters")]))
     )

@@ -123,8 +123,11 @@ def test_a_sentence_the_reader_did_not_parse_does_not_answer():
         reader.read("How much prize money did the team win?", pool + [far]), reader_model.load()
     )
     [unread] = [c for c in scored.candidates if c.hit is far]
-    assert unread.features[reader.SENTENCE_FEATURES.index("parsed")] == 0 and unread.p == 0.0
-    assert len(pool) > reader.PARSED
+    assert unread.features[reader.SENTENCE_FEATURES.index("parsed")] == 0 and len(pool) > reader.PARSED
+    unread.p = 0.99  # whatever the trees make of it
+    assert answer.answers(unread) == 0.0
+    ans = answer.from_reading("How much prize money did the team win?", scored, 5, reader_model.load())
+    assert "team fights" not in ans.answer and (ans.probability or 0) < 0.99
 
 
 def test_a_sentence_that_asks_does_not_answer():
