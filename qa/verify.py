@@ -13,7 +13,7 @@ from qa.text import asks, tokenize, unaccented
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][\w'-]*[A-Za-z]")
+_NAME = re.compile(r"\b[A-Z](?:[\w-]|'(?!s\b))*[A-Za-z]")  # a possessive's 's is not part of the name
 VERDICTS = {"yes", "no", "true", "fals"}  # the stems of a yes/no answer's own words
 # Text that speaks to the model instead of reporting news (prompt injection). It stays in the evidence,
 # fenced as data, but never counts as support: a claim resting only on it is unsupported.

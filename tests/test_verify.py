@@ -335,3 +335,19 @@ def test_a_yes_no_question_may_hold_a_relative_clause():
     assert structure.polar("Is it less proactive than Amazon's approach, which is focused on compliance?")
     assert not structure.polar("Who is the individual who founded FTX?")
     assert not structure.polar("The article suggests a change.")
+
+
+def test_a_possessive_is_not_part_of_a_name():
+    """ "Trump's" names Trump: an answer repeating "Trump's civil fraud trial" from its question is about Trump, whom
+    its sentence names without the 's (it was unsupported, and with it the model's right answer)."""
+    asked = "Who is the judge in Trump's civil fraud trial?"
+    judge = "Judge Arthur Engoron, who has clashed with Trump throughout the trial, tried to stop his speeches."
+    claim = "Judge Arthur Engoron is the judge in Trump's civil fraud trial."
+    assert verify.check(claim, [judge], 0.6, asked)[0] != verify.UNSUPPORTED
+    assert (
+        verify.check(
+            "Judge Arthur Engoron is the judge in Smith's trial.", [judge], 0.6, asked.replace("Trump", "Smith")
+        )[0]
+        == verify.UNSUPPORTED
+    )
+    assert "O'Brien" in verify._NAME.findall("O'Brien's trial")
