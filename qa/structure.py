@@ -177,6 +177,15 @@ def _has_subject(verb) -> bool:
 
 
 def polar(question: str) -> bool:
-    """A yes/no question ("Was there consistency in ...?"): it asks, and no wh-word asks in it (one that opens a
-    relative clause, "the article that discusses ...", asks nothing)."""
-    return asks(question) and not any(t.tag_ in WH and t.head.dep_ != "relcl" for t in parse_many([question])[0])
+    """A yes/no question ("Was there consistency in ...?"): it asks, and it opens with an auxiliary ("Was there
+    inconsistency in what she said ...?": the wh-word's clause is embedded), or no wh-word asks in it (one that opens
+    a relative clause, "the article that discusses ...", asks nothing; "After the report ..., was there ...?")."""
+    if not asks(question):
+        return False
+    doc = parse_many([question])[0]
+    return doc[0].lower_ in AUXILIARIES or not any(t.tag_ in WH and t.head.dep_ != "relcl" for t in doc)
+
+
+AUXILIARIES = frozenset(
+    "is are was were am do does did has have had can could will would shall should may might".split()
+)

@@ -335,6 +335,10 @@ def test_a_yes_no_question_may_hold_a_relative_clause():
     assert structure.polar("Is it less proactive than Amazon's approach, which is focused on compliance?")
     assert not structure.polar("Who is the individual who founded FTX?")
     assert not structure.polar("The article suggests a change.")
+    # opening with an auxiliary, it asks yes or no, whatever wh-clause it embeds (11 MultiHop-RAG questions)
+    assert structure.polar("Was there inconsistency in her statements regarding what she learned from her children?")
+    assert structure.polar("Does the article suggest a different approach from what TechCrunch reported?")
+    assert not structure.polar("What did she learn from her children, and was it consistent?")
 
 
 def test_a_possessive_is_not_part_of_a_name():
