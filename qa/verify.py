@@ -85,7 +85,7 @@ def _about(claim: str, asked: str, evidence: str) -> bool:
     repeats, the evidence holds one (or the claim repeats none). "Texas has a minimum wage of $8.25 per hour",
     asked "What is the minimum wage in Texas?", is not answered by New Jersey's $8.25."""
     folded, text = unaccented(claim).casefold(), unaccented(evidence).casefold()
-    repeated = [n for n in {n.casefold() for n in _NAME.findall(unaccented(asked[1:]))} if n in folded]
+    repeated = [n for n in _capitalised(asked[1:]) if n in folded]
     return not repeated or any(n in text for n in repeated)
 
 
@@ -144,10 +144,15 @@ _CALENDAR = frozenset(
 )
 
 
+def _capitalised(text: str) -> set[str]:
+    """Capitalised words (and names of several words' parts), casefolded and unaccented."""
+    return {n.casefold() for n in _NAME.findall(unaccented(text))}
+
+
 def _names(text: str) -> set[str]:
     """Capitalised words, the first one too (a claim may open with its subject: "Texas has ..."); not the
     calendar's ("in March") nor an article opening a sentence."""
-    return {n.casefold() for n in _NAME.findall(unaccented(text))} - _CALENDAR
+    return _capitalised(text) - _CALENDAR
 
 
 _AMOUNT = re.compile(r"[$£€¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*\.\d+|\d[\d,]*\s?%|\d{1,3}(?:,\d{3})+")
@@ -172,7 +177,7 @@ def _owned(number: str, claim: str, evidence: list[str]) -> bool:
 def _added(claim: str, given: str) -> tuple[set[str], set[str], set[str]]:
     """What the claim says beyond the text `given`: its content words (stemmed), names and numbers."""
     excused = unaccented(given).casefold()
-    names = {n.casefold() for n in _NAME.findall(unaccented(claim[1:]))}  # the first word is capitalised anyway
+    names = _capitalised(claim[1:])  # the first word is capitalised anyway
     words = set(tokenize([claim])[0]) - set(tokenize([given])[0])
     return words, {n for n in names if n not in excused}, _numbers(claim) - _numbers(given)
 
