@@ -365,7 +365,7 @@ def run(
         log(f"{name}: done in {seconds[name]:.0f} s")
 
     rgb_ids = {s: list(RGB_IDS[s])[:4] if quick else RGB_IDS[s] for s in SPLITS}
-    from bench import squad  # it builds its library with this module's _Corpus
+    from bench import squad, summaries  # squad builds its library with this module's _Corpus
 
     timed("rgb", lambda: {s: bench_rgb(rgb_rows(data, rgb_ids[s]), cache) for s in SPLITS})
     timed("multihop", lambda: bench_multihop(data, cache, quick, log))
@@ -373,6 +373,7 @@ def run(
     wice_sample = (lambda rows: sorted(rows, key=lambda r: len(r["evidence"]))[:8]) if quick else (lambda rows: rows)
     timed("wice", lambda: {s: wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
     timed("summedits", lambda: bench_summedits(data, cache, quick))
+    timed("summaries", lambda: summaries.bench_summaries(data, cache, quick))
 
     targets = [
         {"benchmark": t.benchmark, "target": t.text, "met": bool(t.check(results[t.benchmark]["test"]))}

@@ -36,6 +36,8 @@ ROWS = [
     ("wice", "f1", "support F1", "top-2 by embedding", 3),
     ("wice", "label_accuracy", "claim-label accuracy", "dev's majority label", None),
     ("summedits", "balanced_accuracy", "balanced accuracy", "summary-vs-best-sentence cosine, dev threshold", 4),
+    ("summaries", "rouge1_recall", "ROUGE-1 recall of the written summary", "first five sentences (lead-5)", None),
+    ("summaries", "rouge2_recall", "ROUGE-2 recall of the written summary", "first five sentences (lead-5)", None),
     (
         "squad",
         "answerable_right",
@@ -60,6 +62,7 @@ NAMES = {
     "multihop": "MultiHop-RAG",
     "wice": "WiCE",
     "summedits": "SummEdits news",
+    "summaries": "SummEdits news summaries",
     "squad": "SQuAD 2.0",
 }
 
@@ -102,7 +105,7 @@ def markdown(report: dict) -> str:
             f"{_f(t['ours'][key])} | {_f(t['baseline'][key])} | {base_label} | {mark} |"
         )
     met = sum(t["met"] for t in report["targets"])
-    mh, se, wi, rgb, sq = res["multihop"], res["summedits"], res["wice"], res["rgb"], res["squad"]
+    mh, se, wi, rgb, sq, su = (res[k] for k in ("multihop", "summedits", "wice", "rgb", "squad", "summaries"))
     lines += [
         "",
         f"Targets met on test: {met} of {len(report['targets'])}.",
@@ -133,6 +136,10 @@ def markdown(report: dict) -> str:
         " (`verify.check`); the summary's score is its weakest sentence's, consistent when >="
         f" {se['dev']['threshold']:.3f} (fitted on dev). Baseline: the cosine of the whole summary and its closest document"
         f" sentence, consistent when >= {se['dev']['baseline_threshold']:.3f} (fitted on dev).",
+        f"- **SummEdits news summaries** ({su['dev']['n']} / {su['test']['n']} articles, SummEdits' dev / test): each"
+        " article ingested as `qa ingest` does and summarized in five sentences by `qa summarize` offline"
+        " (`summarize.extractive`); the share of the written summary's words (ROUGE-1) and word pairs (ROUGE-2,"
+        " stemmed) that the five sentences hold. Baseline: the article's first five summary-material sentences.",
         f"- **SQuAD 2.0** ({sq['dev']['n']} / {sq['test']['n']} questions): one library of all 16 articles, every question"
         " asked of it. Answering paragraph withheld: every second answerable question asked again with the sentences of"
         " its own paragraph left out of the evidence (a question on the subject whose fact the articles do not state;"

@@ -1,5 +1,5 @@
-"""The extractive summary's logic (qa/summarize.py), on made-up vectors: central sentences, no repeats,
-reading order, each citing itself."""
+"""The extractive summary's logic (qa/summarize.py), on made-up vectors: leads and central sentences, no
+repeats, reading order, each citing itself."""
 
 import numpy as np
 
@@ -45,6 +45,25 @@ def test_each_article_counts_even_when_one_is_much_longer():
     docs = {d: DocumentInfo(d, d, "", "", "", 1, 1) for d in "ab"}
     s = summarize.extractive(["a", "b"], a + b, vecs, docs, 3)
     assert {c.doc_id for c in s.citations} == {"a", "b"}
+
+
+def test_a_news_article_is_summed_up_by_its_lead_before_its_most_central_line():
+    """News says what happened first; the line nearest the article's centroid is often an aside or a quote that
+    names the topic. Each article of several gets its own lead."""
+    texts = [
+        "The city council approved a budget of $2 million for the harbour on Monday.",
+        "Fishermen said the repairs would take until the spring of next year.",
+        "“We are delighted,” the mayor said of the harbour and its long history of storms.",
+        "The harbour was last repaired in 1998, after a storm damaged it badly.",
+    ]
+    rows = [[0.8, 0.6, 0], [0.7, 0, 0.71], [1, 0, 0], [0.9, 0.1, 0.4]]
+    assert _summary(texts, rows, 1) == texts[:1]
+    other = ["A flood closed the valley road on Tuesday after two days of rain.", "Drivers were told to wait."]
+    vecs = np.array([*rows, [0, 0.2, 1], [0.1, 0.3, 0.95]], dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = {d: DocumentInfo(d, d, "", "", "", 1, 1) for d in "ab"}
+    s = summarize.extractive(["a", "b"], _doc("a", texts) + _doc("b", other), vecs, docs, 2)
+    assert [x.text for x in s.sentences] == [texts[0], other[0]]
 
 
 def test_questions_instructions_and_embedded_posts_are_not_summary_material():
