@@ -36,6 +36,7 @@ UNBROKEN_CHARS = 100_000
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 # well-formed multi-byte UTF-8 sequences: text that has them and still fails to decode is broken UTF-8
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (not a no-break space)
 # void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
 # and dropped with it, so they are closed at once
 _VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
@@ -232,7 +233,9 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
 
 def _visible(html: str):
     """The page as a browser shows it: void elements closed, <template> and [hidden] elements (never
-    rendered, so never read by a person) left out. An lxml tree, or the string if it does not parse."""
+    rendered, so never read by a person) left out, and a run of whitespace in text a space, as a browser shows
+    it outside <pre> (a blog's HTML wrapped at a width split its sentences into lines). An lxml tree, or the
+    string if it does not parse."""
     from trafilatura.utils import load_html
 
     tree = load_html(_VOID.sub(r"<\1\2></\1>", html))
@@ -241,6 +244,12 @@ def _visible(html: str):
     for el in tree.xpath("//template | //*[@hidden]"):
         if el.getparent() is not None:
             el.drop_tree()
+    kept = set(tree.xpath("//pre | //pre//* | //textarea"))
+    for el in tree.iter():
+        if el.text and el not in kept and isinstance(el.tag, str):
+            el.text = _WHITESPACE.sub(" ", el.text)
+        if el.tail and el.getparent() not in kept:
+            el.tail = _WHITESPACE.sub(" ", el.tail)
     return tree
 
 

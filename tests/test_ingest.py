@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 from conftest import serve_http
 
-from qa import ingest
+from qa import ingest, sentences
 from qa.config import Settings
 from qa.errors import InputError
 from qa.text import content_id
@@ -116,6 +118,33 @@ def test_html_file(tmp_path):
     for secret in SECRETS:
         assert secret not in art.text
     assert "<" not in art.text and "{" not in art.text
+
+
+def test_html_line_breaks_in_the_source_are_spaces(tmp_path):
+    """A browser shows a newline inside a paragraph's source as a space; blog editors wrap their HTML at a width
+    ("are making the rounds on social media,\nshow Nigerian actress ..."), and each piece read as a paragraph of
+    its own broke one sentence into four. <br> still breaks a line, and <pre> keeps its lines."""
+    wrapped = PARAS[0].replace(" three days", "\n three days").replace(" and cut", " \nand cut")
+    html = ARTICLE_HTML.replace(f"<p>{PARAS[0]}</p>", f"<p>{wrapped}<br></p>").replace(
+        f"<p>{PARAS[3]}</p>",
+        f"<p>{PARAS[3]}<br>The river is expected to fall further on Tuesday.</p><pre>river  level\n3.2 m</pre>",
+    )
+    p = tmp_path / "floods.html"
+    p.write_text(html, encoding="utf-8")
+    (art,) = _read(p)
+    assert PARAS[0] in art.text.split("\n\n")
+    assert "The river is expected to fall further on Tuesday." in art.text.split("\n\n")
+    assert ["river level", "3.2 m"] == art.text.split("\n\n")[-2:]
+
+
+def test_a_real_blog_page_wrapped_in_its_source_reads_as_whole_sentences():
+    page = Path(__file__).parent / "pages" / "article_with_divs.html.gz"
+    art = ingest.from_html(gzip.decompress(page.read_bytes()), source=page.name)
+    texts = [s.text for s in sentences.split(art.doc_id, art.text)]
+    assert (
+        "Photos which were released online and are making the rounds on social media, show Nigerian actress, "
+        "Kate Henshaw, looking absolutely stunning in new make-up photos." in texts
+    )
 
 
 NAV_ONLY = (

@@ -26,15 +26,21 @@ def stored(page: Path) -> list[str]:
 
 def classify(now: list[str], before: list[str], labels: dict) -> dict:
     """Counts for one page: stored sentences that are chrome, joined, article; article sentences dropped;
-    sentences split where no boundary is (a piece of a labelled article sentence); text never labelled."""
+    sentences split where no boundary is (a piece of a labelled article sentence); article sentences mended (the
+    labelled pieces of one sentence that a page's source broke across lines, now one); text never labelled."""
     kind = ["chrome" if i in labels["chrome"] else "joined" if i in labels["joined"] else "article"
             for i in range(len(before))]
-    counts = {"stored": len(now), "chrome": 0, "joined": 0, "split_wrongly": 0, "unlabelled": 0, "dropped": 0}
+    counts = {"stored": len(now), "chrome": 0, "joined": 0, "split_wrongly": 0, "unlabelled": 0, "dropped": 0,
+              "mended": 0}
     for s in now:
         if s in before:
             label = kind[before.index(s)]
             if label != "article":
                 counts[label] += 1
+            continue
+        pieces = _pieces(s, before)
+        if pieces and all(kind[i] == "article" for i in pieces):
+            counts["mended"] += 1
             continue
         whole = [kind[i] for i, b in enumerate(before) if s in b]
         if not whole:
@@ -48,9 +54,21 @@ def classify(now: list[str], before: list[str], labels: dict) -> dict:
     return counts
 
 
+def _pieces(s: str, before: list[str]) -> list[int]:
+    """The consecutive stored sentences of before that make s when joined by spaces ([] if none do)."""
+    for i in range(len(before)):
+        for j in range(i + 2, len(before) + 1):
+            joined = " ".join(before[i:j])
+            if joined == s:
+                return list(range(i, j))
+            if len(joined) >= len(s):
+                break
+    return []
+
+
 def before_counts(before: list[str], labels: dict) -> dict:
     return {"stored": len(before), "chrome": len(labels["chrome"]), "joined": len(labels["joined"]),
-            "split_wrongly": 0, "unlabelled": 0, "dropped": 0}
+            "split_wrongly": 0, "unlabelled": 0, "dropped": 0, "mended": 0}
 
 
 def measure() -> dict[str, dict]:
@@ -69,13 +87,14 @@ def _total(rows: list[dict]) -> dict:
 
 
 def report(result: dict) -> str:
-    head = f"{'stored':>7} {'chrome':>14} {'joined':>12} {'split wrongly':>14} {'dropped':>8} {'unlabelled':>10}"
+    head = (f"{'stored':>7} {'chrome':>14} {'joined':>12} {'split wrongly':>14} {'dropped':>8} {'unlabelled':>10} "
+            f"{'mended':>7}")
     lines = [f"{'':8} {head}"]
     for when in ("before", "after"):
         t = result[when]
         lines.append(f"{when:8} {t['stored']:>7} {t['chrome']:>5} ({t['chrome'] / t['stored']:6.2%}) "
                      f"{t['joined']:>3} ({t['joined'] / t['stored']:6.2%}) {t['split_wrongly']:>14} {t['dropped']:>8} "
-                     f"{t['unlabelled']:>10}")
+                     f"{t['unlabelled']:>10} {t['mended']:>7}")
     return "\n".join(lines)
 
 
