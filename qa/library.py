@@ -10,15 +10,16 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from qa import answer, embeddings, followup, health, ingest, pipeline, reader_parse, sentences, summarize
+from qa import answer, embeddings, followup, gist, health, ingest, pipeline, reader_parse, sentences, summarize
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, EmptyLibraryError, InputError, ModelError, ModelFileError
 from qa.pdf import page_of
 from qa.retrieve import Retriever
 from qa.store import Store
-from qa.types import Answer, Article, CheckReport, Citation, DocumentInfo, Hit, IngestReport, Summary
+from qa.types import Answer, Article, CheckReport, Citation, Claim, DocumentInfo, Hit, IngestReport, Summary
 
 Progress = pipeline.Progress
+GIST_SENTENCES = 3  # the summary that answers "What is this article about?"
 
 
 class Library:
@@ -205,6 +206,8 @@ class Library:
         """history: the previous turns, oldest first, each {"question": ..., "answer": ...} (an earlier
         Answer's `to_dict()` will do); a follow-up is then asked standalone, as `Answer.asked_as` says."""
         question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
+        if (about := gist.request(question)) is not None:
+            return self._paged(self._gist(question, about, doc_ids))
         if not self.settings.use_llm():
             return self._as_asked(question, self._extractive(followup.standalone(question, past), k, doc_ids))
         try:
@@ -219,7 +222,7 @@ class Library:
         """Events: {"type": "token", "text"}, {"type": "citation", ...} as they arrive, then
         {"type": "answer", "answer": Answer}, the same Answer `ask` gives. Extractive: the answer only."""
         question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
-        if not self.settings.use_llm():
+        if not self.settings.use_llm() or gist.request(question) is not None:
             yield {"type": "answer", "answer": self.ask(question, k, doc_ids, past)}
             return
         try:
@@ -253,6 +256,27 @@ class Library:
     def _extractive(self, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         hits = self.retriever.search(question, max(k, answer.POOL), doc_ids)
         return answer.extractive(question, hits, k)
+
+    def _gist(self, question: str, about: str, doc_ids: list[str] | None) -> Answer:
+        """A question that asks what articles say as a whole (qa/gist.py) gets the summary of the articles chosen,
+        else of the one it names (the article of the sentence closest to its words), else of all, citing each
+        sentence as a summary does."""
+        if not doc_ids and about and (hits := self.retriever.search(about, 1)):
+            doc_ids = [hits[0].sentence.doc_id]
+        s = self.summarize(doc_ids, GIST_SENTENCES)
+        titles = [self.retriever.docs[d].title for d in s.doc_ids]
+        of = f"“{titles[0]}”" if len(titles) == 1 else f"the {len(titles)} articles (name or choose one for its own)"
+        return Answer(
+            question,
+            " ".join(x.text for x in s.sentences),
+            False,
+            s.mode,
+            citations=s.citations,
+            claims=[Claim(x.text, x.citations, x.support) for x in s.sentences],
+            model=s.model,
+            usage=s.usage,
+            note=f"This asks what the articles say as a whole, so the answer is the summary of {of}.",
+        )
 
     def _fallback(self, error: ModelError, question: str, k: int, doc_ids: list[str] | None) -> Answer:
         if not self.settings.llm_fallback:

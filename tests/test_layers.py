@@ -30,6 +30,7 @@ FLOW = [
     "verify",
     "question",
     "followup",
+    "gist",
     "reader_spans",
     "reader",
     "reader_model",

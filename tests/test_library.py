@@ -148,6 +148,31 @@ def test_restricting_to_a_document(tmp_path):
         lib.ask("Anything?", doc_ids=["0000000000000000"])
 
 
+def test_a_question_asking_what_an_article_is_about_is_answered_by_its_summary(tmp_path):
+    """No one sentence answers "What is this article about?"; the summary does, of the article chosen or named."""
+    lib = Library(tmp_path)
+    zebras = from_text(
+        "Zebras Escape Zoo\n\nThree zebras escaped from the city zoo on Tuesday morning after a storm broke a fence."
+        "\n\nKeepers found two of them in a park nearby within the hour.\n\nThe third was still missing on Wednesday."
+    )
+    lions = from_text(
+        "Lions Get New Home\n\nTwo lions moved into a larger enclosure at the city zoo on Friday afternoon."
+        "\n\nThe enclosure cost the council two million euros to build over three years."
+    )
+    lib.ingest([zebras, lions])
+    ans = lib.ask("What is this article about?", doc_ids=[zebras.doc_id])
+    assert not ans.abstained and "Zebras Escape Zoo" in ans.note
+    assert ans.citations[0].text.startswith("Three zebras escaped") and len(ans.citations) == 3
+    assert {c.doc_id for c in ans.citations} == {zebras.doc_id}
+    assert [c.citations for c in ans.claims] == [[1], [2], [3]] and {c.support for c in ans.claims} == {"supported"}
+    named = lib.ask("Summarize the article about the lions")
+    assert {c.doc_id for c in named.citations} == {lions.doc_id} and "Lions Get New Home" in named.note
+    every = lib.ask("What happened?")
+    assert {c.doc_id for c in every.citations} == {zebras.doc_id, lions.doc_id} and "2 articles" in every.note
+    fact = lib.ask("What happened to the zebras?")  # a question for a fact is read as any other
+    assert fact.note == "" and "zebras" in (fact.answer + " ".join(c.text for c in fact.candidates)).casefold()
+
+
 def test_library_survives_reopening(tmp_path, palmyra):
     lib = Library(tmp_path)
     lib.ingest([REFERENCE])

@@ -530,6 +530,18 @@ def test_map_reduce_summary_keeps_its_citations(palmyra, server):
         assert article[c.start : c.end] == c.text
 
 
+def test_what_is_this_article_about_gets_the_models_summary_streamed_or_not(palmyra, server):
+    """A question for the gist is answered by the summary, here the model's: mode llm, the summary's cited
+    claims, and the note that says so."""
+    lib = Library(settings=scripted(palmyra, server))
+    server.default = {"content": lambda body: claims_json(("400 ISIS fighters died.", [key_of(body, "400 ISIS")]))}
+    for ans in (lib.ask("What is this article about?"), list(lib.ask_stream("TL;DR"))[-1]["answer"]):
+        assert ans.mode == "llm" and not ans.abstained and "summary" in ans.note
+        assert ans.answer == "400 ISIS fighters died." and ans.claims[0].support == "supported"
+        assert ans.citations[0].text.startswith(FIGHTERS_SENTENCE)
+    assert all("summar" in r["body"]["messages"][0]["content"].casefold() for r in server.requests)
+
+
 def test_a_summary_keeps_facts_a_small_model_keys_loosely(palmyra, server):
     """What a 1.5B model writes: every key listed and one past the end, a key in brackets inside the JSON list,
     a fact without keys. Each stands on the sentence that supports it; a fact citing only unseen keys is dropped."""
