@@ -1,7 +1,8 @@
 """Questions that ask what articles say as a whole, not for one fact: "What is this article about?",
 "Summarize the Hansen article", "What are the key points?", "What happened?". No sentence answers them (the
 reader rightly finds none that does), so `Library.ask` answers them with the summary `qa summarize` gives, of
-the article the question names when it names one. Only whole-question shapes count: "What happened to the
+the article the question names when it names one (in a conversation, "Summarize it" names the article of the
+question before). Only whole-question shapes count: "What happened to the
 fighters?" asks for a fact, and is read as any question is.
 """
 
@@ -27,12 +28,12 @@ _REQUESTS = [
     re.compile(rf"^{_WHAT_IS} the (?:gist|summary|tl;?dr|main idea|main point|upshot)(?P<about>(?: of {_THIS} .*)?)$"),
     re.compile(r"^what happened(?P<about>)$"),
 ]
-_FILLER = re.compile(rf"\b(?:{_THIS}|a|an|of|about|on|in|from|for|me|us|please|{_DOCUMENT})\b")
+_FILLER = re.compile(rf"\b(?:{_THIS}|a|an|of|about|on|in|from|for|me|us|please|it|its|them|{_DOCUMENT})\b")
 
 
 def request(question: str) -> str | None:
     """None when the question asks for a fact; else what it names the articles by ("Hansen" for "Summarize
-    the Hansen article"), "" when it names none ("What is this article about?")."""
+    the Hansen article"), "" when it names none ("What is this article about?", "Summarize it")."""
     q = " ".join(question.casefold().replace("\u2019", "'").strip(" \t\n?.!").split())
     for pattern in _REQUESTS:
         if m := pattern.match(q):

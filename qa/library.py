@@ -206,8 +206,8 @@ class Library:
         """history: the previous turns, oldest first, each {"question": ..., "answer": ...} (an earlier
         Answer's `to_dict()` will do); a follow-up is then asked standalone, as `Answer.asked_as` says."""
         question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
-        if (about := gist.request(question)) is not None:
-            return self._paged(self._gist(question, about, doc_ids))
+        if (about := gist.request(question)) is not None:  # "it" in a conversation: what the last question asked about
+            return self._paged(self._gist(question, about or (past[-1][0] if past else ""), doc_ids))
         if not self.settings.use_llm():
             return self._as_asked(question, self._extractive(followup.standalone(question, past), k, doc_ids))
         try:

@@ -22,6 +22,7 @@ from qa import gist
         ("What is the gist of the story on the Worlds final?", "worlds final"),
         ("What happened?", ""),
         ("What’s this piece about?", ""),
+        ("Summarize it", ""),
     ],
 )
 def test_a_request_for_the_gist_and_the_articles_it_names(question, about):

@@ -169,6 +169,8 @@ def test_a_question_asking_what_an_article_is_about_is_answered_by_its_summary(t
     assert {c.doc_id for c in named.citations} == {lions.doc_id} and "Lions Get New Home" in named.note
     every = lib.ask("What happened?")
     assert {c.doc_id for c in every.citations} == {zebras.doc_id, lions.doc_id} and "2 articles" in every.note
+    then = lib.ask("Summarize it", history=[{"question": "How much did the new enclosure cost?", "answer": ""}])
+    assert {c.doc_id for c in then.citations} == {lions.doc_id}
     fact = lib.ask("What happened to the zebras?")  # a question for a fact is read as any other
     assert fact.note == "" and "zebras" in (fact.answer + " ".join(c.text for c in fact.candidates)).casefold()
 
