@@ -285,7 +285,10 @@ def test_pages_in_citations_of_both_modes_and_none_for_other_articles(tmp_path):
     lib = Library(tmp_path / "data")
     assert len(lib.ingest([path, REFERENCE]).added) == 2
     assert lib.ask(UNESCO_Q).citations[0].page is None  # a text file has no pages
-    summary = lib.summarize([d.doc_id for d in lib.documents() if d.pages], sentences=3)
+    [pdf] = [d for d in lib.documents() if d.pages]
+    summary = lib.summarize(
+        [pdf.doc_id], sentences=pdf.sentences
+    )  # every page's sentences (a summary leads with page 1)
     source = {1: " ".join(LEFT + RIGHT), 2: " ".join(PAGE2), 3: " ".join(PAGE3)}  # what was drawn on each page
     assert all(" ".join(c.text.split()[:3]) in source[c.page] for c in summary.citations)
     assert len({c.page for c in summary.citations}) > 1
