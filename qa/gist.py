@@ -2,8 +2,8 @@
 "Summarize the Hansen article", "What are the key points?", "What happened?". No sentence answers them (the
 reader rightly finds none that does), so `Library.ask` answers them with the summary `qa summarize` gives, of
 the article the question names when it names one (in a conversation, "Summarize it" names the article of the
-question before). Only whole-question shapes count: "What happened to the
-fighters?" asks for a fact, and is read as any question is.
+question before). Only whole-question shapes count: "What happened to the fighters?" asks for a fact, and is
+read as any question is.
 """
 
 from __future__ import annotations

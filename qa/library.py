@@ -207,7 +207,7 @@ class Library:
         Answer's `to_dict()` will do); a follow-up is then asked standalone, as `Answer.asked_as` says."""
         question, k, past = _question(question), k or self.settings.top_k, followup.turns(history)
         if (about := gist.request(question)) is not None:  # "it" in a conversation: what the last question asked about
-            return self._paged(self._gist(question, about or (past[-1][0] if past else ""), doc_ids))
+            return self._gist(question, about or (past[-1][0] if past else ""), doc_ids)
         if not self.settings.use_llm():
             return self._as_asked(question, self._extractive(followup.standalone(question, past), k, doc_ids))
         try:
@@ -263,7 +263,13 @@ class Library:
         sentence as a summary does."""
         if not doc_ids and about and (hits := self.retriever.search(about, 1)):
             doc_ids = [hits[0].sentence.doc_id]
-        s = self.summarize(doc_ids, GIST_SENTENCES)
+        failed = ""
+        try:
+            s = self.summarize(doc_ids, GIST_SENTENCES)
+        except ModelError as e:  # as an answer falls back: the extractive summary, saying why
+            if not self.settings.llm_fallback:
+                raise
+            s, failed = self.summarize(doc_ids, GIST_SENTENCES, model=False), f" The model failed ({e})."
         titles = [self.retriever.docs[d].title for d in s.doc_ids]
         of = f"“{titles[0]}”" if len(titles) == 1 else f"the {len(titles)} articles (name or choose one for its own)"
         return Answer(
@@ -275,7 +281,7 @@ class Library:
             claims=[Claim(x.text, x.citations, x.support) for x in s.sentences],
             model=s.model,
             usage=s.usage,
-            note=f"This asks what the articles say as a whole, so the answer is the summary of {of}.",
+            note=f"This asks what the articles say as a whole, so the answer is the summary of {of}.{failed}",
         )
 
     def _fallback(self, error: ModelError, question: str, k: int, doc_ids: list[str] | None) -> Answer:
@@ -292,7 +298,8 @@ class Library:
             self._model_path = ModelPath(self.settings, self.retriever, self.store, self.embedder)
         return self._model_path
 
-    def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> Summary:
+    def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5, model: bool = True) -> Summary:
+        """model=False: the extractive summary even when a chat model is configured."""
         self.retriever.refresh()
         ids = doc_ids or sorted(self.retriever.docs)
         if not ids:
@@ -300,7 +307,7 @@ class Library:
         for d in ids:
             if d not in self.retriever.docs:
                 raise DocumentNotFoundError(d)
-        if self.settings.use_llm():
+        if model and self.settings.use_llm():
             sents, _ = self.store.doc_sentences(ids)
             return self._paged(self._model().summarize(ids, sents, self.retriever.docs, sentences))
         sents, vecs = self.store.doc_sentences(ids, vectors=True)

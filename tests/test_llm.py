@@ -284,6 +284,14 @@ def test_persistent_failure_is_a_clear_error_or_a_marked_extractive_answer(lib, 
         server.fail(500)
     ans = fallback.ask(FIGHTERS_Q)
     assert ans.mode == "extractive" and "400" in ans.answer and "model failed" in ans.note
+    for _ in range(4):  # a question for the gist, answered by a summary, fails and falls back the same way
+        server.fail(500)
+    with pytest.raises(ModelError, match="HTTP 500"):
+        lib.ask("What is this article about?")
+    for _ in range(2):
+        server.fail(500)
+    gist = fallback.ask("What is this article about?")
+    assert gist.mode == "extractive" and gist.citations and "model failed" in gist.note
 
 
 def test_timeout_is_a_clear_error(lib, server):
