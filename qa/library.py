@@ -19,7 +19,9 @@ from qa.store import Store
 from qa.types import Answer, Article, CheckReport, Citation, Claim, DocumentInfo, Hit, IngestReport, Summary
 
 Progress = pipeline.Progress
-GIST_SENTENCES = 3  # the summary that answers "What is this article about?"
+# the summary that answers "What is this article about?": 3 sentences, or for several articles one each, up to 8
+# (each article's lead counts most, so each gets its own)
+GIST_SENTENCES, GIST_ARTICLES = 3, 8
 
 
 class Library:
@@ -263,13 +265,14 @@ class Library:
         sentence as a summary does."""
         if not doc_ids and about and (hits := self.retriever.search(about, 1)):
             doc_ids = [hits[0].sentence.doc_id]
-        failed = ""
+        self.retriever.refresh()
+        failed, n = "", max(GIST_SENTENCES, min(len(doc_ids or self.retriever.docs), GIST_ARTICLES))
         try:
-            s = self.summarize(doc_ids, GIST_SENTENCES)
+            s = self.summarize(doc_ids, n)
         except ModelError as e:  # as an answer falls back: the extractive summary, saying why
             if not self.settings.llm_fallback:
                 raise
-            s, failed = self.summarize(doc_ids, GIST_SENTENCES, model=False), f" The model failed ({e})."
+            s, failed = self.summarize(doc_ids, n, model=False), f" The model failed ({e})."
         titles = [self.retriever.docs[d].title for d in s.doc_ids]
         of = f"“{titles[0]}”" if len(titles) == 1 else f"the {len(titles)} articles (name or choose one for its own)"
         return Answer(

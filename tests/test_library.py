@@ -171,6 +171,18 @@ def test_a_question_asking_what_an_article_is_about_is_answered_by_its_summary(t
     assert {c.doc_id for c in every.citations} == {zebras.doc_id, lions.doc_id} and "2 articles" in every.note
     then = lib.ask("Summarize it", history=[{"question": "How much did the new enclosure cost?", "answer": ""}])
     assert {c.doc_id for c in then.citations} == {lions.doc_id}
+    more = [
+        from_text(f"{t}\n\n{body}")
+        for t, body in (
+            ("Bridge Reopens", "The old river bridge reopened to traffic on Monday after two years of repairs."),
+            ("Library Extends Hours", "The central library will stay open until nine in the evening from March."),
+            ("Marathon Record", "A local runner broke the city marathon record by four minutes on Sunday."),
+        )
+    ]
+    lib.ingest(more)
+    # several articles: about one sentence each (MMR may pass over one of the two zoo stories as a repeat)
+    five = lib.ask("What are these articles about?")
+    assert len(five.citations) == 5 and len({c.doc_id for c in five.citations}) >= 4
     fact = lib.ask("What happened to the zebras?")  # a question for a fact is read as any other
     assert fact.note == "" and "zebras" in (fact.answer + " ".join(c.text for c in fact.candidates)).casefold()
 
