@@ -265,14 +265,14 @@ class Library:
         sentence as a summary does."""
         if not doc_ids and about and (hits := self.retriever.search(about, 1)):
             doc_ids = [hits[0].sentence.doc_id]
-        self.retriever.refresh()
-        failed, n = "", max(GIST_SENTENCES, min(len(doc_ids or self.retriever.docs), GIST_ARTICLES))
+        ids = self._summarized(doc_ids)
+        failed, n = "", max(GIST_SENTENCES, min(len(ids), GIST_ARTICLES))
         try:
-            s = self.summarize(doc_ids, n)
+            s = self._summary(ids, n, model=self.settings.use_llm())
         except ModelError as e:  # as an answer falls back: the extractive summary, saying why
             if not self.settings.llm_fallback:
                 raise
-            s, failed = self.summarize(doc_ids, n, model=False), f" The model failed ({e})."
+            s, failed = self._summary(ids, n, model=False), f" The model failed ({e})."
         titles = [self.retriever.docs[d].title for d in s.doc_ids]
         of = f"“{titles[0]}”" if len(titles) == 1 else f"the {len(titles)} articles (name or choose one for its own)"
         return Answer(
@@ -301,8 +301,11 @@ class Library:
             self._model_path = ModelPath(self.settings, self.retriever, self.store, self.embedder)
         return self._model_path
 
-    def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5, model: bool = True) -> Summary:
-        """model=False: the extractive summary even when a chat model is configured."""
+    def summarize(self, doc_ids: list[str] | None = None, sentences: int = 5) -> Summary:
+        return self._summary(self._summarized(doc_ids), sentences, model=self.settings.use_llm())
+
+    def _summarized(self, doc_ids: list[str] | None) -> list[str]:
+        """The articles a summary is of: those asked for (each must exist), else every one in the library."""
         self.retriever.refresh()
         ids = doc_ids or sorted(self.retriever.docs)
         if not ids:
@@ -310,7 +313,11 @@ class Library:
         for d in ids:
             if d not in self.retriever.docs:
                 raise DocumentNotFoundError(d)
-        if model and self.settings.use_llm():
+        return ids
+
+    def _summary(self, ids: list[str], sentences: int, model: bool) -> Summary:
+        """model: by the chat model; else extractive, whatever is configured."""
+        if model:
             sents, _ = self.store.doc_sentences(ids)
             return self._paged(self._model().summarize(ids, sents, self.retriever.docs, sentences))
         sents, vecs = self.store.doc_sentences(ids, vectors=True)
