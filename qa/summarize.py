@@ -18,10 +18,17 @@ LAMBDA = 0.7  # weight of relevance against redundancy in MMR
 # summaries (test, 21 articles) is 0.326 by centrality alone, 0.428 for the first five sentences, 0.443 with these,
 # and 0.38-0.44 for any LEAD in 0.3-0.7 and DECAY in 0.5-0.85 (python -m bench quality, evals/RESULTS.md)
 LEAD, DECAY = 0.5, 0.7
-REPEAT = 0.95  # cosine at which a sentence says again what a picked one says
+REPEAT = 0.9  # cosine at which a sentence says again what a picked one says (a lead restated, a caption twice)
 MIN_WORDS = 6  # shorter "sentences" (datelines, fragments) are not summary material
 # a web address or a social handle: an embedded post or a link ("pic.twitter.com/x -- Name (@name)"), not a fact
 _EMBED = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|co|io)/\S|(?<![\w.])@\w{2,}")
+# a dateline opens a story's first paragraph: "BEIRUT —", "KABUL, Afghanistan (AP) --", "SEOUL, Aug. 20 (Yonhap) --",
+# "(CNN) --"; an AP caption's "FILE -" is not one
+DATELINE = re.compile(
+    r"(?!FILE\b)(?:[A-Z][A-Z.'-]+(?:[ ,]+[A-Z][A-Za-z.'-]*){0,3}(?:,? [A-Z][a-z]{2}\.? \d{1,2})?\s*(?:\([^()]{2,30}\))?"
+    r"|\([A-Z][\w ]{1,30}\))\s*(?:—|--|–| - )\s*[A-Z0-9“\"‘']"
+)
+LEAD_SEARCH = 6  # a dateline this far into an article's summary material starts its story
 
 
 def extractive(
@@ -56,11 +63,18 @@ def relevance(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str], pool:
     sentences by cosine are often quotes and asides that name the topic ("The fraud is on the court, not on me,"
     Trump said.), and a reader wants the lead first."""
     place = np.zeros(len(sents), dtype=np.float32)
-    seen: dict[str, int] = {}
-    for i in pool:
-        k = seen[sents[i].doc_id] = seen.get(sents[i].doc_id, -1) + 1
-        place[i] = DECAY**k
+    for d in doc_ids:
+        story = _story([i for i in pool if sents[i].doc_id == d], sents)
+        place[story] = DECAY ** np.arange(len(story), dtype=np.float32)
     return LEAD * place + (1 - LEAD) * _centrality(sents, vecs, doc_ids)
+
+
+def _story(material: list[int], sents: list[Sentence]) -> list[int]:
+    """An article's summary material from where its story starts: at its dateline ("BEIRUT — Syrian government
+    forces recaptured ...") when one opens a sentence after the first, as in a page's text copied whole, where the
+    photo captions and the standfirst stand before it. What stands before counts by its centrality only."""
+    start = next((k for k, i in enumerate(material[:LEAD_SEARCH]) if DATELINE.match(sents[i].text)), 0)
+    return material[start:]
 
 
 def _centrality(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str]) -> np.ndarray:

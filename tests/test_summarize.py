@@ -66,6 +66,25 @@ def test_a_news_article_is_summed_up_by_its_lead_before_its_most_central_line():
     assert [x.text for x in s.sentences] == [texts[0], other[0]]
 
 
+def test_a_page_copied_whole_is_summed_up_from_its_dateline_not_its_captions():
+    """A page's text copied whole has its standfirst and photo captions before the story: the dateline ("BEIRUT —")
+    opens it, and the standfirst, which the lead restates (cosine 0.94 here), is not shown twice."""
+    texts = [
+        "Government forces recaptured the ancient city on Sunday, inflicting a defeat on the militants.",
+        "Soldiers put a flag on top of the old citadel, a world heritage site.",
+        "The army has won control of the heritage site from the militants.",
+        "BEIRUT — Government forces recaptured the ancient city on Sunday, state media said, in a major defeat.",
+        "Television quoted a military source saying the army took complete control over the city.",
+        "The monitoring group said 400 fighters died in the battle, the biggest defeat of the group.",
+    ]
+    rows = [[1, 0, 0.1, 0], [0.3, 0, 0.2, 1], [0.3, 0.1, 0.1, 0.9], [0.92, 0.35, 0.1, 0], [0.6, 0.75, 0, 0]]
+    assert _summary(texts, [*rows, [0.5, 0.2, 0.85, 0]], 3) == texts[3:]
+    assert summarize.DATELINE.match("KABUL, Afghanistan (AP) -- The father of the gunman came to the city.")
+    assert summarize.DATELINE.match("SEOUL, Aug. 20 (Yonhap) -- North Korea's official newspaper blasted it.")
+    assert not summarize.DATELINE.match("FILE - Steve Johnson, right, arrives at the Supreme Court.")  # an AP caption
+    assert not summarize.DATELINE.match("NASA — the agency said — will fly again.")
+
+
 def test_questions_instructions_and_embedded_posts_are_not_summary_material():
     """The most central lines of a page can be a related article's headline (a question), an embedded post or an
     instruction planted in the text: a summary states the article's facts, so it shows none of them."""
@@ -90,7 +109,7 @@ def test_headings_and_list_intros_are_not_summary_material_while_full_sentences_
         "Oregon expanded family leave to two weeks of paid leave after a death in the family.",
         "Delaware residents can no longer possess, sell or distribute shark fins.",
     ]
-    rows = [[1, 0, 0], [0.99, 0.1, 0], [0.9, 0.3, 0.3], [0.8, 0.2, 0.56], [0.7, 0.6, 0.38]]
+    rows = [[1, 0, 0], [0.99, 0.1, 0], [0.85, 0.3, 0.45], [0.8, 0.2, 0.56], [0.7, 0.6, 0.38]]
     assert _summary(texts, rows, 3) == texts[2:]
     few = _summary(texts, rows, 4)
     assert len(few) == 4 and texts[2] in few
