@@ -84,6 +84,8 @@ _HOW = {
     "heavi": QUANTITY,
     "fast": QUANTITY,
 }
+# "how much" asks for money when the question says one of these. Not every noun of money above: "How much of
+# Poland's national income does Warsaw produce?" asks for a share (12%), which QUANTITY's looser types admit
 _MONEY_WORDS = set(
     "cost pay price spend spent worth money dollar fund rais earn sell sold fee budget salari revenu penalti fine tax "
     "fare".split()
