@@ -58,7 +58,7 @@ _CHROME_LINE = re.compile(
     re.VERBOSE,
 )
 _BULLET = re.compile(r"^[-–•*·]\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "News > Middle East"
 

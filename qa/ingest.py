@@ -15,7 +15,7 @@ from pathlib import Path
 from qa import clean
 from qa.config import Settings
 from qa.errors import InputError
-from qa.text import content_id
+from qa.text import content_id, word_count
 from qa.types import Article, DocumentInfo
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -218,7 +218,7 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         # dates from the page's metadata and markup only, not guessed from text such as "Copyright 2024"
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    if doc is None or len((doc.text or "").split()) < MIN_ARTICLE_WORDS:
+    if doc is None or word_count(doc.text or "") < MIN_ARTICLE_WORDS:
         raise InputError(
             f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index."
         )

@@ -25,6 +25,9 @@ _MISSED = re.compile(
         (?= [\"'“”‘’(\[]* [A-Z] )""",
     re.VERBOSE,
 )
+# A full stop of Chinese or Japanese ("。", "！", "？") and its closing quotes, then more text: those languages put no
+# space after it, where nupunkt looks for one
+_CJK_STOP = re.compile(r"[。！？][」』”’）)]*(?=\S)")
 # abbreviations that stand before a capitalised word (lower case; capitalised ones of four letters or more)
 ABBREVIATIONS = frozenset(
     "approx ca cf ed eds esp etc fig figs ibid incl lit mr mrs ms no nos op pp resp vol vols vs viz al seq "
@@ -41,7 +44,8 @@ def spans(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
         base = para.start()
         for a, b in nupunkt.sent_spans(para.group()):
             for s, e in _missed(text, *_trim(text, base + a, base + b)):
-                out.extend(_cut(text, s, e, max_chars))
+                for c, d in _cjk(text, s, e):
+                    out.extend(_cut(text, c, d, max_chars))
     return out
 
 
@@ -52,6 +56,15 @@ def _missed(text: str, s: int, e: int) -> list[tuple[int, int]]:
         if m["word"].casefold() not in ABBREVIATIONS:
             pieces.append((s, m.start("space")))
             s = m.end("space")
+    return [*pieces, (s, e)] if e > s else pieces
+
+
+def _cjk(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The span split after each Chinese or Japanese full stop inside it."""
+    pieces = []
+    for m in _CJK_STOP.finditer(text, s, e):
+        pieces.append((s, m.end()))
+        s = m.end()
     return [*pieces, (s, e)] if e > s else pieces
 
 

@@ -9,6 +9,7 @@ import re
 import numpy as np
 
 from qa.clean import ends_sentence
+from qa.text import word_count
 from qa.types import Citation, DocumentInfo, Sentence, Summary, SummarySentence
 from qa.verify import states
 
@@ -54,7 +55,7 @@ def material(text: str, strict: bool = True) -> bool:
     without a full stop is a section heading ("Local: Guns, family leave and shark fins") or introduces a list
     ("Here are the takeaways from Trump's day on the stand:"), and says nothing on its own."""
     full = ends_sentence(text) or not strict
-    return full and len(text.split()) >= MIN_WORDS and states(text) and not _EMBED.search(text)
+    return full and word_count(text) >= MIN_WORDS and states(text) and not _EMBED.search(text)
 
 
 def relevance(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str], pool: list[int]) -> np.ndarray:

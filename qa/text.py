@@ -81,12 +81,23 @@ def content_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+# Chinese, Japanese and Korean characters: those languages write words without spaces between them
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def word_count(text: str) -> int:
+    """Words in a text: those between spaces, and in Chinese, Japanese or Korean about one per two characters
+    (a Japanese article has few spaces and is not a menu of five words)."""
+    return len(text.split()) + len(_CJK_CHAR.findall(text)) // 2
+
+
 def asks(text: str) -> bool:
     """The sentence is itself a question: it states nothing, so it neither answers nor supports (a page's
     heading "Who directed Titanic?"; a quoted one, 'he asked: "Why now?"', reports what was asked)."""
-    return text.rstrip().endswith("?")
+    return text.rstrip().endswith(("?", "？"))
 
 
 def runs_on(text: str) -> bool:
     """A claim that does not end its sentence ("Sam Altman is A," cited piece by piece): the next one goes on it."""
-    return not text.rstrip().rstrip("\"'”’)").endswith((".", "!", "?"))
+    return not text.rstrip().rstrip("\"'”’)」』）").endswith((".", "!", "?", "。", "！", "？"))

@@ -161,6 +161,16 @@ def test_html_without_article_text(tmp_path):
     assert "nav.html" in msg and "no article text" in msg
 
 
+def test_a_japanese_page_is_an_article(tmp_path):
+    """Japanese has no spaces between words: its article was counted as one "word" and refused as a menu."""
+    body = "米朝首脳会談を巡って戦っていたのは、米大統領と北朝鮮委員長ばかりではなかった。中国の習近平国家主席も同じだった。"
+    p = tmp_path / "ja.html"
+    p.write_text(f"<html><head><title>米朝首脳会談</title></head><body><article><p>{body}</p></article></body></html>")
+    [article] = _read(p)
+    assert article.title == "米朝首脳会談" and body in article.text
+    assert len(sentences.split(article.doc_id, article.text)) == 2
+
+
 def test_html_single_nav_item_is_not_an_article(tmp_path):
     p = tmp_path / "nav.html"
     p.write_text("<html><head><title>Home</title></head><body><nav>Home</nav></body></html>")

@@ -174,6 +174,20 @@ def test_paragraphs_split_even_without_punctuation():
     ]
 
 
+def test_chinese_and_japanese_sentences_end_at_their_full_stops():
+    """Chinese and Japanese put no space after "。", "！" or "？", where nupunkt looks for one: a paragraph was one
+    "sentence" (cut at 600 characters), so a citation pointed at a whole paragraph."""
+    text = "梁振英在答问大会上道歉。他说:“我道歉。”议员们要求他辞职！他会辞职吗？\n首脳会談は6月12日に開かれた。The U.S. said so."
+    assert [s.text for s in sentences.split("d", text)] == [
+        "梁振英在答问大会上道歉。",
+        "他说:“我道歉。”",
+        "议员们要求他辞职！",
+        "他会辞职吗？",
+        "首脳会談は6月12日に開かれた。",
+        "The U.S. said so.",
+    ]
+
+
 def test_long_run_is_cut_at_spaces():
     text = " ".join(f"word{i}" for i in range(400))  # ~3,000 characters, no punctuation
     sents = sentences.split("d", text, max_chars=100)

@@ -115,6 +115,17 @@ def test_headings_and_list_intros_are_not_summary_material_while_full_sentences_
     assert len(few) == 4 and texts[2] in few
 
 
+def test_chinese_sentences_are_summary_material_and_a_question_is_not():
+    """A Chinese sentence has no spaces: it was one "word", under the six a summary line needs."""
+    texts = [
+        "香港行政长官梁振英就违章建筑问题向香港民众道歉。",
+        "他会辞职吗？",
+        "议员们普遍指责梁振英撒谎并要求他马上辞职。",
+    ]
+    assert summarize.material(texts[0]) and summarize.material(texts[2]) and not summarize.material(texts[1])
+    assert _summary(texts, [[1, 0, 0], [0.9, 0.4, 0], [0.6, 0, 0.8]], 2) == [texts[0], texts[2]]
+
+
 def _summary(texts: list[str], rows: list[list[float]], n: int) -> list[str]:
     """The n-sentence summary of one article whose sentences have these (made-up) vectors."""
     vecs = np.array(rows, dtype=np.float32)
