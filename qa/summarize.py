@@ -64,8 +64,8 @@ def relevance(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str], pool:
     sentences by cosine are often quotes and asides that name the topic ("The fraud is on the court, not on me,"
     Trump said.), and a reader wants the lead first."""
     place = np.zeros(len(sents), dtype=np.float32)
-    for d in doc_ids:
-        story = _story([i for i in pool if sents[i].doc_id == d], sents)
+    for material in _by_article(sents, pool).values():
+        story = _story(material, sents)
         place[story] = DECAY ** np.arange(len(story), dtype=np.float32)
     return LEAD * place + (1 - LEAD) * _centrality(sents, vecs, doc_ids)
 
@@ -82,11 +82,19 @@ def _centrality(sents: list[Sentence], vecs: np.ndarray, doc_ids: list[str]) -> 
     """Cosine to the centroid of the sentence's own article, so that each article's core counts
     even when one article is much longer than the others."""
     central = np.zeros(len(sents), dtype=np.float32)
-    for d in doc_ids:
-        rows = [i for i, s in enumerate(sents) if s.doc_id == d]
+    articles = _by_article(sents, range(len(sents)))
+    for rows in (articles[d] for d in doc_ids if d in articles):
         centroid = vecs[rows].mean(0)
         central[rows] = vecs[rows] @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
     return central
+
+
+def _by_article(sents: list[Sentence], indices) -> dict[str, list[int]]:
+    """The indices grouped by their sentence's article, in order (one pass: a library can hold thousands)."""
+    out: dict[str, list[int]] = {}
+    for i in indices:
+        out.setdefault(sents[i].doc_id, []).append(i)
+    return out
 
 
 def mmr(vecs: np.ndarray, pool: list[int], n: int, relevance: np.ndarray, lam: float = LAMBDA) -> list[int]:
