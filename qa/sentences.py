@@ -51,20 +51,21 @@ def spans(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
 
 def _missed(text: str, s: int, e: int) -> list[tuple[int, int]]:
     """The span split at the boundaries nupunkt missed; empty when the span is."""
-    pieces = []
-    for m in _MISSED.finditer(text, s, e):
-        if m["word"].casefold() not in ABBREVIATIONS:
-            pieces.append((s, m.start("space")))
-            s = m.end("space")
-    return [*pieces, (s, e)] if e > s else pieces
+    cuts = (m.span("space") for m in _MISSED.finditer(text, s, e) if m["word"].casefold() not in ABBREVIATIONS)
+    return _pieces(s, e, cuts)
 
 
 def _cjk(text: str, s: int, e: int) -> list[tuple[int, int]]:
     """The span split after each Chinese or Japanese full stop inside it."""
+    return _pieces(s, e, ((m.end(), m.end()) for m in _CJK_STOP.finditer(text, s, e)))
+
+
+def _pieces(s: int, e: int, cuts) -> list[tuple[int, int]]:
+    """The span s..e cut at each (end of one piece, start of the next); empty when the span is."""
     pieces = []
-    for m in _CJK_STOP.finditer(text, s, e):
-        pieces.append((s, m.end()))
-        s = m.end()
+    for end, start in cuts:
+        pieces.append((s, end))
+        s = start
     return [*pieces, (s, e)] if e > s else pieces
 
 
