@@ -36,6 +36,10 @@ SQUAD_FILE, SQUAD_TEST = "squad2_dev_cs224n.json", slice(8, 16)
 # sentences retrieved per question (their neighbours come too): what `qa local-model` tells users to set, so that a
 # question's prompt is read in seconds on 2 cores and the full run fits 90 minutes
 EVIDENCE = local_model.EVIDENCE_SENTENCES
+# QA_LLM_MAX_TOKENS for the run. On a cold run (2026-12-07) the replies that finished took 8 to 137 tokens (98 on
+# average); five of the 250 questions' replies ran on to the product's 1,024 and took 127-134 s each. A reply cut
+# off keeps only its closed claims, or gives way to the reader, so the limit is a cost, not an answer
+MAX_TOKENS = 384
 # the latency probe: five sentences of the reference article as the whole evidence, a question and a follow-up
 LATENCY_PARAGRAPHS = (
     "BEIRUT",
@@ -364,7 +368,14 @@ def model_settings(replies: Path, log: Log):
     model started here (stopped on exit)."""
     from qa.config import Settings
 
-    base = Settings(mode="llm", llm_cache_dir=replies, llm_retries=0, llm_timeout=600, evidence_sentences=EVIDENCE)
+    base = Settings(
+        mode="llm",
+        llm_cache_dir=replies,
+        llm_retries=0,
+        llm_timeout=600,
+        evidence_sentences=EVIDENCE,
+        llm_max_tokens=MAX_TOKENS,
+    )
     if base.openai_base_url or base.openai_api_key:
         yield base
         return
@@ -429,6 +440,7 @@ def run(
         "machine": report.machine_line(report.machine()),
         "sizes": sizes,
         "seed": SEED,
+        "max_tokens": settings.llm_max_tokens,
         "sample": sizes != FULL,
         "seconds": round(time.perf_counter() - t0, 1),
         "results": results,

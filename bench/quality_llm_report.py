@@ -56,7 +56,8 @@ def markdown(rep: dict) -> str:
         "",
         f"- command: `{rep['command']}`",
         f"- model: `{rep['model']}`; commit {rep['commit']}; {rep['date']}; {rep['machine']}",
-        f"- questions: {counts} (seed {rep['seed']}); total {rep['seconds']:.0f} s",
+        f"- questions: {counts} (seed {rep['seed']}); replies of at most {rep.get('max_tokens', 1024)} tokens"
+        f" (QA_LLM_MAX_TOKENS); total {rep['seconds']:.0f} s",
         "",
         "| metric | " + " | ".join(NAMES[s] for s in sets) + " | target |",
         "|---|" + "---|" * len(sets) + "---|",

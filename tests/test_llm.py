@@ -736,6 +736,26 @@ def test_the_reply_cache_ignores_a_local_servers_port(fake_palmyra, tmp_path):
         assert len(two.requests) == 1 and other.answer == "ISIS lost."
 
 
+def test_a_cached_reply_is_reused_only_under_a_token_limit_that_would_give_it(lib, server, tmp_path):
+    """Replies are greedy, so a cached reply stands under any QA_LLM_MAX_TOKENS it fits in: not under a limit
+    shorter than it (the model would now be cut off there), and a reply cut off at one limit only under that one."""
+
+    def ask(limit: int) -> int:
+        settings = lib.settings.model_copy(update={"llm_cache_dir": tmp_path, "llm_max_tokens": limit})
+        before = len(server.requests)
+        Library(settings=settings, embedder=FakeEmbedder()).ask(FIGHTERS_Q)
+        return len(server.requests) - before
+
+    for finish in ("stop", "length", "stop"):
+        server.reply(lambda b: claims_json(("400 ISIS fighters died.", [key_of(b, "400 ISIS")])), finish=finish)
+    assert ask(1024) == 1
+    (entry,) = [json.loads(f.read_text()) for f in tmp_path.glob("*.json")]
+    length = entry["completion_tokens"]
+    assert ask(1024) == 0 and ask(length) == 0  # it fits
+    assert ask(length - 1) == 1  # it would be cut off: asked again, and this reply (scripted: cut) kept
+    assert ask(length - 1) == 0 and ask(1024) == 1  # a reply cut at one limit stands for that limit only
+
+
 @pytest.mark.parametrize("gate", [True, False])
 def test_the_reader_says_the_articles_do_not_say_before_the_model_is_asked(palmyra, server, gate):
     """QA_LLM_GATE (on by default): the 400 who died were ISIS fighters, so no sentence says how many soldiers
