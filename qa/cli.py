@@ -242,7 +242,7 @@ def local_model_server(
         print(f"Serving {path.name} at {address}/v1 (Ctrl-C stops). In another shell:")
         print(
             f"QA_MODE=llm OPENAI_BASE_URL={address}/v1 QA_MODEL={lm.MODEL} QA_EVIDENCE_SENTENCES={lm.EVIDENCE_SENTENCES} "
-            f"QA_LLM_JUDGE={str(lm.JUDGE).lower()}",
+            f"QA_LLM_JUDGE={str(lm.JUDGE).lower()} QA_LLM_MAX_TOKENS={lm.MAX_TOKENS}",
             flush=True,
         )
 

@@ -36,7 +36,10 @@ MODEL = local_weights.NAME
 # light enough for 2 CPU cores: a question's prompt and its answer fit in the context
 THREADS = 2
 CONTEXT = 8192
-MAX_TOKENS = 384  # the server's cap on one reply; a request's max_tokens (QA_LLM_MAX_TOKENS) overrides it
+# the most tokens one reply may take: the server's cap, and QA_LLM_MAX_TOKENS as printed (a request's max_tokens
+# overrides the server's cap, and qa sends 1,024 by default). Answers and summaries take 8 to 137 tokens (a cold
+# run of the model benchmark); the few replies that run on are cut off after ~50 s on 2 cores, not ~2 minutes
+MAX_TOKENS = 384
 # sentences retrieved per question (QA_EVIDENCE_SENTENCES; the best come with their neighbours): fewer than
 # the library's default, so that a prompt (~550 tokens) is read in about 5 s on 2 cores; evals/RESULTS-llm.md
 # measures the model with this evidence

@@ -186,7 +186,7 @@ def test_qa_local_model_serves_qwen(cache_home):
         settings = proc.stdout.readline()
         assert f"QA_MODEL={local_weights.NAME}" in settings
         assert f"QA_EVIDENCE_SENTENCES={local_model.EVIDENCE_SENTENCES}" in settings  # what RESULTS-llm.md measured
-        assert "QA_LLM_JUDGE=false" in settings
+        assert "QA_LLM_JUDGE=false" in settings and f"QA_LLM_MAX_TOKENS={local_model.MAX_TOKENS}" in settings
         assert local_weights.NAME in _served(base_url)
     finally:
         proc.send_signal(signal.SIGINT)
