@@ -21,6 +21,8 @@ import collections
 import re
 import unicodedata
 
+from qa.text import CLOSERS, STOPS
+
 # zero-width spaces and joiners, BOM, word joiner, soft hyphen, bidi marks/embeddings/overrides/isolates
 _INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -58,7 +60,7 @@ _CHROME_LINE = re.compile(
     re.VERBOSE,
 )
 _BULLET = re.compile(r"^[-–•*·]\s+")
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
+_SENTENCE_END = re.compile(f"[{re.escape(STOPS)}…][{re.escape(CLOSERS)}]*$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _NAVIGATION = re.compile(r"\s[|>»›•·/]\s")  # "Home | World | Europe", "News > Middle East"
 

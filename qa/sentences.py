@@ -11,6 +11,7 @@ import re
 
 import nupunkt
 
+from qa.text import CJK_STOPS, CLOSERS
 from qa.types import Sentence
 
 _PARAGRAPH = re.compile(r"[^\n]+")
@@ -27,7 +28,7 @@ _MISSED = re.compile(
 )
 # A full stop of Chinese or Japanese ("。", "！", "？") and its closing quotes, then more text: those languages put no
 # space after it, where nupunkt looks for one
-_CJK_STOP = re.compile(r"[。！？][」』”’）)]*(?=\S)")
+_CJK_STOP = re.compile(f"[{CJK_STOPS}][{re.escape(CLOSERS)}]*(?=\\S)")
 # abbreviations that stand before a capitalised word (lower case; capitalised ones of four letters or more)
 ABBREVIATIONS = frozenset(
     "approx ca cf ed eds esp etc fig figs ibid incl lit mr mrs ms no nos op pp resp vol vols vs viz al seq "

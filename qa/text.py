@@ -83,6 +83,10 @@ def content_id(text: str) -> str:
 
 # Chinese, Japanese and Korean characters: those languages write words without spaces between them
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# what ends a sentence: a stop (English, or Chinese and Japanese), then any closing quotes and brackets
+CJK_STOPS = "。！？"
+STOPS = ".!?" + CJK_STOPS
+CLOSERS = "\"'”’)]」』）"
 _CJK_CHAR = re.compile(f"[{CJK}]")
 
 
@@ -100,4 +104,4 @@ def asks(text: str) -> bool:
 
 def runs_on(text: str) -> bool:
     """A claim that does not end its sentence ("Sam Altman is A," cited piece by piece): the next one goes on it."""
-    return not text.rstrip().rstrip("\"'”’)」』）").endswith((".", "!", "?", "。", "！", "？"))
+    return not text.rstrip().rstrip(CLOSERS).endswith(tuple(STOPS))
