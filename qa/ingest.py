@@ -222,6 +222,12 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         raise InputError(
             f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index."
         )
+    home = url or doc.url or ""
+    if _front_page(home) and doc.pagetype != "article":
+        raise InputError(
+            f"{source or url}: {home} is a site's front page, a list of stories rather than one article; "
+            "give the address (or the saved page) of one story."
+        )
     return from_text(
         doc.text,
         source=doc.sitename or source or url,
@@ -229,6 +235,16 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         url=url or doc.url or "",
         published_at=doc.date or "",
     )
+
+
+def _front_page(url: str) -> bool:
+    """The address is a site's root ("https://www.wired.com/"): the page lists its stories' teasers. The
+    page's own address or, for a saved page, the one it gives itself (canonical link, og:url); an article
+    at the root is told apart by its query ("/?p=123") or its og:type."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
 
 
 def _visible(html: str):

@@ -171,6 +171,38 @@ def test_a_japanese_page_is_an_article(tmp_path):
     assert len(sentences.split(article.doc_id, article.text)) == 2
 
 
+TEASERS = "".join(
+    f'<article><h2><a href="/story/{n}">Story {n} headline</a></h2><p>A teaser of story {n}, a sentence that '
+    f"says what the story is about and why anyone would read it.</p></article>"
+    for n in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "head, refused",
+    [
+        ('<link rel="canonical" href="https://news.example.com/">', True),
+        (
+            '<meta property="og:url" content="https://news.example.com"><meta property="og:type" content="website">',
+            True,
+        ),
+        ('<link rel="canonical" href="https://news.example.com/"><meta property="og:type" content="article">', False),
+        ('<link rel="canonical" href="https://news.example.com/?p=123">', False),
+        ('<link rel="canonical" href="https://news.example.com/world/story-1">', False),
+    ],
+)
+def test_a_sites_front_page_is_refused_with_what_to_give_instead(tmp_path, head, refused):
+    """The front pages of CNN, WIRED and Yahoo UK (newspaper4k's test pages) were each taken as an article made of
+    teasers (2, 6 and 38 sentences). A page whose own address is a site's root is a list of stories."""
+    p = tmp_path / "home.html"
+    p.write_text(f"<html><head><title>Example News</title>{head}</head><body><main>{TEASERS}</main></body></html>")
+    if refused:
+        msg = _error(p)
+        assert "home.html" in msg and "front page" in msg and "one story" in msg
+    else:
+        assert "teaser of story 3" in _read(p)[0].text
+
+
 def test_html_single_nav_item_is_not_an_article(tmp_path):
     p = tmp_path / "nav.html"
     p.write_text("<html><head><title>Home</title></head><body><nav>Home</nav></body></html>")
