@@ -225,7 +225,7 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
     home = url or doc.url or ""
     if _front_page(home) and doc.pagetype != "article":
         raise InputError(
-            f"{source or url}: {home} is a site's front page, a list of stories rather than one article; "
+            f"{source or url or 'page'}: {home} is a site's front page, a list of stories rather than one article; "
             "give the address (or the saved page) of one story."
         )
     return from_text(
