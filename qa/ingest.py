@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qa import clean
 from qa.config import Settings
@@ -241,8 +242,6 @@ def _front_page(url: str) -> bool:
     """The address is a site's root ("https://www.wired.com/"): the page lists its stories' teasers. The
     page's own address or, for a saved page, the one it gives itself (canonical link, og:url); an article
     at the root is told apart by its query ("/?p=123") or its og:type."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
 
