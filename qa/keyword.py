@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.text import tokenize
 
-TOKENS = "tokens-2.json"  # the words saved per sentence; a new name when what is indexed changes
+TOKENS = "tokens-3.json"  # the words saved per sentence; a new name when what is indexed changes
 READ_BATCH = 5000  # sentences read from the store per call when the index grows
 STALE_SECONDS = 600  # a half-built index folder older than this was left by a stopped build
 

@@ -39,15 +39,40 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     if not hasattr(_local, "stemmer"):
         _local.stemmer = Stemmer.Stemmer("english")
     stop, stem, verb = _stopwords(), _local.stemmer.stemWords, _irregular()
-    return [stem([verb.get(w, w) for w in _WORD.findall(unaccented(t.lower())) if w not in stop]) for t in texts]
+    out = []
+    for t in texts:
+        words = stem([verb.get(w, w) for w in _WORD.findall(unaccented(t.lower())) if w not in stop])
+        out.append([b for w in words for b in _cjk_bigrams(w)] if _CJK_CHAR.search(t) else words)
+    return out
+
+
+def _cjk_bigrams(word: str) -> list[str]:
+    """A word as a keyword index should see it: Chinese and Japanese put no spaces between words, so a
+    run of their characters is a whole phrase ("巴尔米拉古城"), which a question's "巴尔米拉" never matches.
+    Such a run is read as its overlapping pairs of characters (what Lucene's CJK analyzer does, with no
+    dictionary to segment by); a lone character stays itself. Other words are unchanged."""
+    if not _CJK_CHAR.search(word):
+        return [word]
+    out = []
+    for run in _CJK_SPLIT.findall(word):
+        if _CJK_CHAR.match(run):
+            out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+        elif len(run) > 1 or run.isdigit():
+            out.append(run)
+    return out
 
 
 def unaccented(text: str) -> str:
     """The text without diacritics ("Chloé Zhao" -> "Chloe Zhao"): a name is often typed, or written by a
-    model, without them."""
+    model, without them. Only the accents of Latin, Greek and Cyrillic letters go: a Japanese "ピ" keeps
+    its mark (it is another sound, not an accent) and Korean syllables stay whole."""
     if text.isascii():
         return text
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not _ACCENT.match(ch))
+    return unicodedata.normalize("NFC", bare)
+
+
+_ACCENT = re.compile("[\u0300-\u036f]")  # Unicode's combining diacritical marks
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,6 +113,7 @@ CJK_STOPS = "。！？"
 STOPS = ".!?" + CJK_STOPS
 CLOSERS = "\"'”’)]」』）"
 _CJK_CHAR = re.compile(f"[{CJK}]")
+_CJK_SPLIT = re.compile(f"[{CJK}]+|[^{CJK}]+")
 
 
 def word_count(text: str) -> int:

@@ -41,6 +41,34 @@ def test_accents_do_not_matter():
     assert text.tokenize(["Erdoğan"]) == [["erdogan"]]
 
 
+def test_kana_and_hangul_keep_their_letters():
+    """Only Latin, Greek and Cyrillic accents go: "ピ" is not "ヒ" with an accent, and a Korean syllable is a
+    letter, not letters with marks."""
+    assert text.unaccented("オリンピック 서울 Łódź") == "オリンピック 서울 Łodz"
+
+
+CJK = {
+    "z:0": "巴尔米拉古城是联合国教科文组织认定的世界遗产。",
+    "z:1": "叙利亚政府军在俄罗斯空袭的支持下收复了该城。",
+    "z:2": "東京オリンピックは2021年に開催された。",
+    "z:3": "서울은 한국의 수도입니다.",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [("巴尔米拉在哪里？", "z:0"), ("谁收复了这座城？", "z:1"), ("オリンピックはいつ？", "z:2"), ("서울", "z:3")],
+)
+def test_chinese_japanese_and_korean_words_are_found_inside_longer_runs(tmp_path, query, found):
+    """Chinese and Japanese write no spaces between words (and Korean adds endings to a word): a whole run
+    was one keyword, so the question's "巴尔米拉" found nothing in "巴尔米拉古城是...". Pairs of characters
+    match inside a run."""
+    r = Reader(CJK)
+    r.texts = lambda ids: [CJK[i] for i in ids]
+    hits = keyword.open_index(tmp_path, "g1", r.list, r.texts).search(query, 4)
+    assert hits and hits[0][0] == found
+
+
 def test_a_past_form_that_is_a_verb_itself_stays():
     assert text.tokenize(["OpenAI was founded in 2015.", "They found it."]) == [["openai", "found", "2015"], ["found"]]
 
