@@ -7,19 +7,28 @@ abstention (`ABSTAIN`) that lists the nearest candidates.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from qa import reader, reader_model
+from qa.text import latin
 from qa.types import ABSTAIN, Answer, Claim, Hit, citations
 from qa.verify import PARTIAL, SUPPORTED
 
 POOL = 20  # sentences considered for an answer
 
 
-def badge(p: float, weights: reader_model.Weights) -> str | None:
+def badge(p: float, weights: reader_model.Weights, question: str) -> str | None:
     """The claim's label for an answer probability; None: abstain."""
-    if p >= weights.supported:
+    if p >= sure(question, weights):
         return SUPPORTED
     return PARTIAL if p >= weights.abstain else None
+
+
+def sure(question: str, weights: reader_model.Weights) -> float:
+    """The probability from which the reader's answer is `supported`: its trained threshold, or never for a
+    question written mostly in another script than Latin (the reader learnt from English questions; its
+    probability for "巴尔米拉被称为什么？" is not calibrated, so such an answer may answer, at best)."""
+    return weights.supported if latin(question) else math.inf
 
 
 def answers(c: reader.Candidate) -> float:
@@ -50,7 +59,7 @@ def from_reading(question: str, reading: reader.Reading, k: int, weights: reader
     ranked = sorted(reading.candidates, key=lambda c: -answers(c))
     best = ranked[0]
     p = round(answers(best), 3)
-    support = badge(answers(best), weights)
+    support = badge(answers(best), weights, question)
     if support is None:
         return Answer(
             question, ABSTAIN, True, "extractive", candidates=citations([c.hit for c in ranked[:k]]), probability=p

@@ -187,7 +187,7 @@ class ModelPath:
         cited = {m: h.sentence.id for m, h in used.items()}
         if (reading := state.get("reading")) is not None:
             weights, answers = reader_model.load(), {c.hit.sentence.id: c.p for c in reading.candidates}
-            claims = answer.answering(claims, cited, answers, weights.supported)
+            claims = answer.answering(claims, cited, answers, answer.sure(question, weights))
             if not polar and (p := answer.beside_the_point(claims, cited, answers, weights.abstain)):
                 return self._readers(state, k, usage, OVERRULED.format(p=p))
         rest = [h for h in state["hits"] if h.sentence.id not in cited.values()][:k]

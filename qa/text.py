@@ -122,6 +122,12 @@ def word_count(text: str) -> int:
     return len(text.split()) + len(_CJK_CHAR.findall(text)) // 2
 
 
+def latin(text: str) -> bool:
+    """Most of the text's letters are Latin ones (English, French, Turkish...), or it has no letters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(ch < "\u0250" for ch in letters) * 2 >= len(letters)
+
+
 def asks(text: str) -> bool:
     """The sentence is itself a question: it states nothing, so it neither answers nor supports (a page's
     heading "Who directed Titanic?"; a quoted one, 'he asked: "Why now?"', reports what was asked)."""

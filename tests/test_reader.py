@@ -10,7 +10,7 @@ from conftest import ROOT, qa_env
 
 from qa import align, answer, reader, reader_model, reader_spans
 from qa.text import asks
-from qa.types import ABSTAIN, Hit, Sentence
+from qa.types import ABSTAIN, Claim, Hit, Sentence
 
 
 def hit(text: str, n: int = 1, similarity: float = 0.6, keyword: float = 5.0, before: str = "") -> Hit:
@@ -157,9 +157,10 @@ def test_soldiers_are_not_answered_by_fighters():
 
 def test_the_badge_follows_the_probability():
     w = dataclasses.replace(reader_model.load(), abstain=0.3, supported=0.8)
-    assert answer.badge(0.95, w) == answer.SUPPORTED
-    assert answer.badge(0.5, w) == answer.PARTIAL
-    assert answer.badge(0.1, w) is None
+    asked = "When did it open?"
+    assert answer.badge(0.95, w, asked) == answer.SUPPORTED
+    assert answer.badge(0.5, w, asked) == answer.PARTIAL
+    assert answer.badge(0.1, w, asked) is None
     hits = [hit("The museum reopened on 3 March after a flood closed it for two years.", 1, 0.7, 8.0)]
     question = "When did the museum reopen?"
     p = reader_model.score(reader.read(question, hits), w).candidates[0].p
@@ -174,6 +175,20 @@ def test_the_badge_follows_the_probability():
             assert ans.abstained and ans.candidates and not ans.claims
         else:
             assert not ans.abstained and ans.claims[0].support == outcome
+
+
+@pytest.mark.parametrize("question", ["博物馆什么时候重新开放？", "Когда открылся музей?", "متى أعيد افتتاح المتحف؟"])
+def test_a_question_in_another_script_is_never_supported(question):
+    """The reader learnt from English questions: its probability for another language is not calibrated, so
+    however high, it gives "may answer", and so does a model's answer that the reader gates. Below the
+    abstention bar it still abstains."""
+    w = dataclasses.replace(reader_model.load(), abstain=0.3, supported=0.8)
+    assert answer.badge(0.99, w, question) == answer.PARTIAL
+    assert answer.badge(0.1, w, question) is None
+    assert answer.badge(0.99, w, "Quand le musée a-t-il rouvert ?") == answer.SUPPORTED
+    claim = Claim("它于3月3日重新开放。", [1], answer.SUPPORTED, 1.0)
+    [gated] = answer.answering([claim], {1: "d:0"}, {"d:0": 0.99}, answer.sure(question, w))
+    assert gated.support == answer.PARTIAL
 
 
 def test_context_sentence_is_read():
