@@ -11,9 +11,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from qa import clean
+from qa import clean, webpage
 from qa.config import Settings
 from qa.errors import InputError
 from qa.text import content_id, word_count
@@ -37,10 +36,6 @@ UNBROKEN_CHARS = 100_000
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 # well-formed multi-byte UTF-8 sequences: text that has them and still fails to decode is broken UTF-8
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
-_WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (not a no-break space)
-# void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
-# and dropped with it, so they are closed at once
-_VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
 
 
 def expand(sources: list[str]) -> list[str]:
@@ -210,7 +205,7 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
 
     html = decode(raw, source) if isinstance(raw, bytes) else raw
     doc = trafilatura.bare_extraction(
-        _visible(html),
+        webpage.visible(html),
         url=url or None,
         with_metadata=True,
         include_comments=False,
@@ -224,48 +219,19 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
             f"{source or url or 'page'}: no article text found in the HTML; give the page of one article, not a menu or an index."
         )
     home = url or doc.url or ""
-    if _front_page(home) and doc.pagetype != "article":
+    if webpage.front_page(home) and doc.pagetype != "article":
         raise InputError(
             f"{source or url or 'page'}: {home} is a site's front page, a list of stories rather than one article; "
             "give the address (or the saved page) of one story."
         )
+    title = doc.title or clean.split_title(clean.paragraphs(doc.text))[0]
     return from_text(
-        doc.text,
+        webpage.with_standfirst(html, doc.description or "", title, doc.text),
         source=doc.sitename or source or url,
-        title=doc.title or clean.split_title(clean.paragraphs(doc.text))[0],
+        title=title,
         url=url or doc.url or "",
         published_at=doc.date or "",
     )
-
-
-def _front_page(url: str) -> bool:
-    """The address is a site's root ("https://www.wired.com/"): the page lists its stories' teasers. The
-    page's own address or, for a saved page, the one it gives itself (canonical link, og:url); an article
-    at the root is told apart by its query ("/?p=123") or its og:type."""
-    parts = urlsplit(url)
-    return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
-
-
-def _visible(html: str):
-    """The page as a browser shows it: void elements closed, <template> and [hidden] elements (never
-    rendered, so never read by a person) left out, and a run of whitespace in text a space, as a browser shows
-    it outside <pre> (a blog's HTML wrapped at a width split its sentences into lines). An lxml tree, or the
-    string if it does not parse."""
-    from trafilatura.utils import load_html
-
-    tree = load_html(_VOID.sub(r"<\1\2></\1>", html))
-    if tree is None:
-        return html
-    for el in tree.xpath("//template | //*[@hidden]"):
-        if el.getparent() is not None:
-            el.drop_tree()
-    kept = set(tree.xpath("//pre | //pre//* | //textarea"))
-    for el in tree.iter():
-        if el.text and el not in kept and isinstance(el.tag, str):
-            el.text = _WHITESPACE.sub(" ", el.text)
-        if el.tail and el.getparent() not in kept:
-            el.tail = _WHITESPACE.sub(" ", el.tail)
-    return tree
 
 
 def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:

@@ -650,3 +650,30 @@ def test_url_read_twice_same_id(server):
     (a,) = list(ingest.read(url, _settings(fetch_timeout=5)))
     (b,) = list(ingest.read(url, _settings(fetch_timeout=5)))
     assert a.doc_id == b.doc_id
+
+
+DEK = "Three days after record rainfall, the region counts its losses. Two hundred people were rescued from rooftops."
+
+
+def _dek_page(description: str, shown: str) -> str:
+    head = ARTICLE_HTML.replace("</title>", f'</title><meta name="description" content="{description}">')
+    return head.replace("<main>", f'<header><p class="standfirst">{shown}</p></header><main>')
+
+
+@pytest.mark.parametrize(
+    ("description", "shown", "kept"),
+    [
+        (DEK, DEK, True),  # the standfirst under the headline, outside the article body
+        (DEK, "", False),  # a description for search engines only, never shown
+        (DEK[:60] + "...", DEK[:60] + "...", False),  # cut off: no whole sentence
+        (PARAS[0], PARAS[0], False),  # the lead itself, already in the text
+    ],
+)
+def test_a_shown_standfirst_that_the_body_leaves_out_is_kept(description, shown, kept):
+    """WIRED's standfirst ("The West Bank was Israel's surveillance laboratory. Since the Israel-Hamas war began,
+    ...") stands outside its article body, and the extraction dropped it: the story's summary was not in the
+    library. The page's own description is kept, at the top, when the page shows it and the text lacks it."""
+    art = ingest.from_html(_dek_page(description, shown), source="floods.html")
+    paragraphs = art.text.split("\n\n")
+    assert (paragraphs[0] == DEK) is kept
+    assert paragraphs.count(PARAS[0]) == 1 and art.title == TITLE

@@ -15,6 +15,7 @@ FLOW = [
     "text",
     "clean",
     "pdf",
+    "webpage",
     "ingest",
     "sentences",
     "chunking",

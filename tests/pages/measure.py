@@ -1,8 +1,9 @@
 """Chrome and joined sentences on real news pages, before and after the cleaning rules: `python -m tests.pages.measure`.
 
 before.json holds the sentences stored for each page before the rules (written by `--snapshot` at that commit);
-labels.json says, by hand, which of them are chrome (not the article) and which are two sentences joined. The
-pages are read again with the code as it is now, and each stored sentence is matched to the labelled ones.
+labels.json says, by hand, which of them are chrome (not the article) and which are two sentences joined, and
+lists article sentences that were not stored then ("added": a standfirst the extraction left out). The pages are
+read again with the code as it is now, and each stored sentence is matched to the labelled ones.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def classify(now: list[str], before: list[str], labels: dict) -> dict:
             for i in range(len(before))]
     counts = {"stored": len(now), "chrome": 0, "joined": 0, "split_wrongly": 0, "unlabelled": 0, "dropped": 0,
               "mended": 0}
+    added = labels.get("added", [])
     for s in now:
+        if s in added:
+            continue
         if s in before:
             label = kind[before.index(s)]
             if label != "article":
@@ -51,6 +55,7 @@ def classify(now: list[str], before: list[str], labels: dict) -> dict:
             counts["split_wrongly"] += 1
     text = "\n".join(now)
     counts["dropped"] = sum(1 for b, k in zip(before, kind) if k == "article" and b not in text)
+    counts["dropped"] += sum(1 for a in added if a not in now)
     return counts
 
 

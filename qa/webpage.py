@@ -1,0 +1,72 @@
+"""What a news page shows beyond what trafilatura extracts: the page as a browser renders it, whether it is
+a site's front page, and the standfirst (the summary under the headline) that the extracted body left out."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from qa.text import word_count
+
+_WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (not a no-break space)
+# void elements that libxml2's HTML parser leaves open: everything after a bare <embed> would be its child
+# and dropped with it, so they are closed at once
+_VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
+_SHOWN = "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+STANDFIRST_WORDS = 8  # a shorter description is a tagline or a label, not the story's summary
+
+
+def visible(html: str):
+    """The page as a browser shows it: void elements closed, <template> and [hidden] elements (never
+    rendered, so never read by a person) left out, and a run of whitespace in text a space, as a browser shows
+    it outside <pre> (a blog's HTML wrapped at a width split its sentences into lines). An lxml tree, or the
+    string if it does not parse."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(_VOID.sub(r"<\1\2></\1>", html))
+    if tree is None:
+        return html
+    for el in tree.xpath("//template | //*[@hidden]"):
+        if el.getparent() is not None:
+            el.drop_tree()
+    kept = set(tree.xpath("//pre | //pre//* | //textarea"))
+    for el in tree.iter():
+        if el.text and el not in kept and isinstance(el.tag, str):
+            el.text = _WHITESPACE.sub(" ", el.text)
+        if el.tail and el.getparent() not in kept:
+            el.tail = _WHITESPACE.sub(" ", el.tail)
+    return tree
+
+
+def front_page(url: str) -> bool:
+    """The address is a site's root ("https://www.wired.com/"): the page lists its stories' teasers. The
+    page's own address or, for a saved page, the one it gives itself (canonical link, og:url); an article
+    at the root is told apart by its query ("/?p=123") or its og:type."""
+    parts = urlsplit(url)
+    return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
+
+
+def with_standfirst(html: str, description: str, title: str, text: str) -> str:
+    """The extracted text with the page's standfirst at its top (after a repeated headline) when the text
+    left it out. WIRED shows "The West Bank was Israel's surveillance laboratory. Since the Israel-Hamas war
+    began, ..." under its headline, outside the article body that trafilatura keeps. The standfirst is the
+    page's own description (meta description, og:description), whole (not cut off with "..."), shown in
+    the page's body (not a search engine's hidden blurb), and not already said by the title or the text (a
+    lead that the description copies)."""
+    dek = " ".join(description.split())
+    if word_count(dek) < STANDFIRST_WORDS or dek.endswith(("...", "…")) or _said(dek, f"{title}\n{text}"):
+        return text
+    tree = visible(html)
+    if isinstance(tree, str) or dek not in " ".join(" ".join(tree.xpath(_SHOWN)).split()):
+        return text
+    first, _, rest = text.partition("\n")
+    if " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return f"{first}\n\n{dek}\n\n{rest}"
+    return f"{dek}\n\n{text}"
+
+
+def _said(dek: str, text: str) -> bool:
+    """Half or more of the description's three-word runs are in the text."""
+    words, have = dek.casefold().split(), " ".join(text.casefold().split())
+    runs = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    return sum(r in have for r in runs) * 2 >= len(runs)
