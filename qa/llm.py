@@ -110,13 +110,14 @@ class ChatModel:
         """One reply. With a JSON schema, asks for structured output; raises StructuredUnsupported when
         the server refuses response_format, so the caller can fall back to the plain-text form.
         With QA_LLM_CACHE_DIR set, a reply already given to the same request is reused at no cost."""
-        data = self._cached(messages, schema)
+        path = self._cache_path(messages, schema)
+        data = self._cached(path)
         if data is not None:
             usage = Usage(data["prompt_tokens"], data["completion_tokens"], 0.0 if self._price() else None)
             return Reply(data["text"], usage, data["cut"])
         reply = self._complete(messages, schema)
         _remember(
-            self._cache_path(messages, schema),
+            path,
             {
                 "text": reply.text,
                 "prompt_tokens": reply.usage.prompt_tokens,
@@ -127,14 +128,15 @@ class ChatModel:
         )
         return reply
 
-    def _cached(self, messages, schema) -> dict | None:
-        """The cached reply to this request if the model would give it under today's QA_LLM_MAX_TOKENS: not one
+    def _cached(self, path: Path | None) -> dict | None:
+        """The reply cached at path if the model would give it under today's QA_LLM_MAX_TOKENS: not one
         longer than the limit (it would now be cut off), nor one cut off at another limit (it would now stop
         elsewhere). Replies are greedy (temperature 0), so any other reply is the same under any limit."""
-        path = self._cache_path(messages, schema)
         if path is None or not path.exists():
             return None
         data = json.loads(path.read_text())
+        if "text" not in data:  # a judge's entry (yes_probability), not a reply
+            return None
         limit, length = self.settings.llm_max_tokens, data["completion_tokens"]
         cut = data.setdefault("cut", length >= limit)  # entries older than these fields: by length
         fits = data.get("max_tokens", length) == limit if cut else length <= limit
@@ -163,7 +165,7 @@ class ChatModel:
         return p
 
     def cached(self, messages: list[tuple[str, str]], schema: dict | None = None) -> bool:
-        return self._cached(messages, schema) is not None
+        return self._cached(self._cache_path(messages, schema)) is not None
 
     def tokens(self, messages: list[tuple[str, str]]) -> int:
         """Prompt tokens by tiktoken (cl100k_base; near enough for an estimate on other models)."""
