@@ -13,7 +13,7 @@ _WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (not a no-break s
 # and dropped with it, so they are closed at once
 _VOID = re.compile(r"""<(embed|source|track)\b((?:[^>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE)
 _SHOWN = "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-STANDFIRST_WORDS = 8  # a shorter description is a tagline or a label, not the story's summary
+STANDFIRST_WORDS = (8, 80)  # shorter is a tagline or a label; longer is not a standfirst (nor read in full)
 
 
 def visible(html: str):
@@ -54,7 +54,8 @@ def with_standfirst(html: str, description: str, title: str, text: str) -> str:
     the page's body (not a search engine's hidden blurb), and not already said by the title or the text (a
     lead that the description copies)."""
     dek = " ".join(description.split())
-    if word_count(dek) < STANDFIRST_WORDS or dek.endswith(("...", "…")) or _said(dek, f"{title}\n{text}"):
+    shortest, longest = STANDFIRST_WORDS
+    if not shortest <= word_count(dek) <= longest or dek.endswith(("...", "…")) or _said(dek, f"{title}\n{text}"):
         return text
     tree = visible(html)
     if isinstance(tree, str) or dek not in " ".join(" ".join(tree.xpath(_SHOWN)).split()):

@@ -667,6 +667,7 @@ def _dek_page(description: str, shown: str) -> str:
         (DEK, "", False),  # a description for search engines only, never shown
         (DEK[:60] + "...", DEK[:60] + "...", False),  # cut off: no whole sentence
         (PARAS[0], PARAS[0], False),  # the lead itself, already in the text
+        (" ".join([DEK] * 8), " ".join([DEK] * 8), False),  # 144 words: not a standfirst
     ],
 )
 def test_a_shown_standfirst_that_the_body_leaves_out_is_kept(description, shown, kept):
@@ -676,4 +677,5 @@ def test_a_shown_standfirst_that_the_body_leaves_out_is_kept(description, shown,
     art = ingest.from_html(_dek_page(description, shown), source="floods.html")
     paragraphs = art.text.split("\n\n")
     assert (paragraphs[0] == DEK) is kept
+    assert kept or not art.text.startswith(DEK[:40])
     assert paragraphs.count(PARAS[0]) == 1 and art.title == TITLE
