@@ -355,3 +355,24 @@ def test_a_possessive_is_not_part_of_a_name():
         == verify.UNSUPPORTED
     )
     assert "O'Brien" in verify._NAME.findall("O'Brien's trial")
+
+
+CHINESE = [
+    "叙利亚政府军在俄罗斯空袭的支持下，经过三周的战斗，于周日收复了古城巴尔米拉。",
+    "据叙利亚人权观察组织称，约400名伊斯兰国武装分子在战斗中死亡。",
+]
+
+
+@pytest.mark.parametrize(
+    ("claim", "label"),
+    [
+        ("叙利亚政府军收复了巴尔米拉。", "supported"),
+        ("约400名武装分子在战斗中死亡。", "supported"),
+        ("约500名武装分子在战斗中死亡。", "unsupported"),  # another number
+        ("法国军队占领了伦敦。", "unsupported"),  # nothing of it is there
+    ],
+)
+def test_a_chinese_claim_is_checked_by_its_words(claim, label):
+    """A model answering a Chinese question writes Chinese claims. Chinese puts no spaces between words, so each
+    claim was one "word", found in no evidence sentence: every claim was unsupported, the true ones too."""
+    assert verify.check(claim, CHINESE)[0] == label
