@@ -234,23 +234,39 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
     )
 
 
+# what news APIs and datasets call a record's fields (NewsAPI's content/publishedAt/source.name, MultiHop-RAG's
+# body, CNN/DailyMail's article, news-please's maintext/date_publish), each name tried in this order
+FIELDS = {
+    "text": ("text", "body", "content", "article", "maintext"),
+    "title": ("title", "headline"),
+    "url": ("url", "link"),
+    "source": ("source", "sitename", "publisher"),
+    "published_at": ("published_at", "publishedAt", "date_publish", "published", "date"),
+}
+_CUT_MARK = re.compile(r"\s*(?:…|\.\.\.)?\s*\[\+\d+ chars\]\s*$")  # NewsAPI's "… [+4521 chars]": the rest is not given
+NO_TEXT = "needs a non-empty 'text' string (or 'body', 'content', 'article'; and a 'title')"
+
+
 def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
-    """Records with `title`, `text`, optional `url`, `source`, `published_at`. A file with a bad record
-    is refused whole (the line is named), so a re-run after fixing it ingests everything once."""
+    """Records with a text and optionally a title, url, source and date, under any of the names in FIELDS; a
+    file that wraps its list of records in one object ({"status": "ok", "articles": [...]}) is read as that
+    list. A file with a bad record is refused whole (the line is named), so a re-run after fixing it ingests
+    everything once."""
     records = list(_records(text, source, lines))
     if not records:
         raise InputError(f"{source}: no records found; expected objects with 'title' and 'text'.")
     articles = []
     for line, rec in records:
         where = f"{source}:{line}"
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-            raise InputError(f"{where}: each record needs a non-empty 'text' string (and a 'title'); fix that record.")
-        check_prose(rec["text"], where)
-        meta = {k: str(rec.get(k) or "") for k in ("title", "url", "source", "published_at")}
+        meta = {k: _field(rec, k) for k in FIELDS} if isinstance(rec, dict) else {"text": ""}
+        meta["text"] = _CUT_MARK.sub("…", meta["text"])
+        if not meta["text"].strip():
+            raise InputError(f"{where}: each record {NO_TEXT}; fix that record.")
+        check_prose(meta["text"], where)
         try:
             articles.append(
                 from_text(
-                    rec["text"],
+                    meta["text"],
                     source=meta["source"] or source,
                     title=meta["title"],
                     url=meta["url"],
@@ -264,6 +280,20 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
     yield from articles
 
 
+def _field(rec: dict, name: str) -> str:
+    """A record's field by the first of its names that holds a value: a string, an object's "name" (NewsAPI's
+    "source": {"id": ..., "name": "BBC News"}), or for the date a number (a timestamp)."""
+    for key in FIELDS[name]:
+        value = rec.get(key)
+        if isinstance(value, dict):
+            value = value.get("name")
+        if isinstance(value, str) and value.strip():
+            return value
+        if name == "published_at" and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    return ""
+
+
 def _records(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]]:
     if lines:
         # split on "\n" only: U+2028 and friends may stand raw inside JSON strings
@@ -272,6 +302,9 @@ def _records(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]
                 yield n, _parse(line, f"{source}:{n}")
         return
     data = _parse(text, source)
+    if isinstance(data, dict) and not any(k in data for k in FIELDS["text"]):
+        lists = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+        data = lists[0] if len(lists) == 1 else data
     for i, rec in enumerate(data if isinstance(data, list) else [data]):
         yield i + 1, rec
 

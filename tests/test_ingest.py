@@ -374,10 +374,37 @@ def test_json_record_without_text(tmp_path, record):
     assert "records.json:2" in msg and "'text'" in msg
 
 
+def test_news_api_records_are_read_by_their_own_field_names(tmp_path):
+    """NewsAPI answers {"status": "ok", "articles": [{"source": {"name": ...}, "content": ..., "publishedAt": ...}]},
+    MultiHop-RAG's corpus calls the text "body": each was refused ("needs a non-empty 'text'") or read as one
+    record. The names news APIs and datasets use are read, and a list wrapped in one object is that list."""
+    newsapi = {
+        "status": "ok",
+        "totalResults": 2,
+        "articles": [
+            {
+                "source": {"id": None, "name": "Valencia Daily"},
+                "title": TITLE,
+                "url": "https://news.example.com/floods",
+                "publishedAt": "2024-11-04T08:00:00Z",
+                "content": "\n\n".join(PARAS[:2]) + " Officials said … [+2361 chars]",
+            },
+            {"title": "Aid for families", "body": PARAS[2], "published_at": "2024-11-05", "source": "Example Wire"},
+        ],
+    }
+    p = tmp_path / "newsapi.json"
+    p.write_text(json.dumps(newsapi), encoding="utf-8")
+    first, second = _read(p)
+    assert (first.title, first.source, first.url) == (TITLE, "Valencia Daily", "https://news.example.com/floods")
+    assert first.published_at.startswith("2024-11-04") and PARAS[1] in first.text
+    assert first.text.rstrip(".…").endswith("Officials said")  # NewsAPI's "[+2361 chars]" is not article text
+    assert (second.title, second.source, second.text) == ("Aid for families", "Example Wire", PARAS[2])
+
+
 def test_jsonl_record_without_text_names_the_line(tmp_path):
     p = tmp_path / "records.jsonl"
     good = json.dumps({"title": "A", "text": "Some text."})
-    p.write_text(f"{good}\n{good}\n\n" + json.dumps({"title": "B", "body": "wrong key"}) + "\n")
+    p.write_text(f"{good}\n{good}\n\n" + json.dumps({"title": "B", "summary": "wrong key"}) + "\n")
     msg = _error(p)
     assert "records.jsonl:4" in msg and "'text'" in msg
 
