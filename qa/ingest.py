@@ -5,14 +5,13 @@ Every failure is an InputError naming the file (and line) and what to do; nothin
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from qa import clean, webpage
+from qa import clean, records, webpage
 from qa.config import Settings
 from qa.errors import InputError
 from qa.text import content_id, word_count
@@ -234,34 +233,19 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
     )
 
 
-# what news APIs and datasets call a record's fields (NewsAPI's content/publishedAt/source.name, MultiHop-RAG's
-# body, CNN/DailyMail's article, news-please's maintext/date_publish), each name tried in this order
-FIELDS = {
-    "text": ("text", "body", "content", "article", "maintext"),
-    "title": ("title", "headline"),
-    "url": ("url", "link"),
-    "source": ("source", "sitename", "publisher"),
-    "published_at": ("published_at", "publishedAt", "date_publish", "published", "date"),
-}
-_CUT_MARK = re.compile(r"\s*(?:…|\.\.\.)?\s*\[\+\d+ chars\]\s*$")  # NewsAPI's "… [+4521 chars]": the rest is not given
-NO_TEXT = "needs a non-empty 'text' string (or 'body', 'content', 'article'; and a 'title')"
-
-
 def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
-    """Records with a text and optionally a title, url, source and date, under any of the names in FIELDS; a
-    file that wraps its list of records in one object ({"status": "ok", "articles": [...]}) is read as that
-    list. A file with a bad record is refused whole (the line is named), so a re-run after fixing it ingests
-    everything once."""
-    records = list(_records(text, source, lines))
-    if not records:
+    """Records with a text and optionally a title, url, source and date (qa/records.py reads the names news
+    APIs give them). A file with a bad record is refused whole (the line is named), so a re-run after fixing
+    it ingests everything once."""
+    found = list(records.parse(text, source, lines))
+    if not found:
         raise InputError(f"{source}: no records found; expected objects with 'title' and 'text'.")
     articles = []
-    for line, rec in records:
+    for line, rec in found:
         where = f"{source}:{line}"
-        meta = {k: _field(rec, k) for k in FIELDS} if isinstance(rec, dict) else {"text": ""}
-        meta["text"] = _CUT_MARK.sub("…", meta["text"])
+        meta = records.fields(rec)
         if not meta["text"].strip():
-            raise InputError(f"{where}: each record {NO_TEXT}; fix that record.")
+            raise InputError(f"{where}: each record {records.NO_TEXT}; fix that record.")
         check_prose(meta["text"], where)
         try:
             articles.append(
@@ -278,48 +262,6 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
                 f"{where}: the record's text is empty after cleaning; fix or remove that record."
             ) from None
     yield from articles
-
-
-def _field(rec: dict, name: str) -> str:
-    """A record's field by the first of its names that holds a value: a string, an object's "name" (NewsAPI's
-    "source": {"id": ..., "name": "BBC News"}), or for the date a number (a timestamp)."""
-    for key in FIELDS[name]:
-        value = rec.get(key)
-        if isinstance(value, dict):
-            value = value.get("name")
-        if isinstance(value, str) and value.strip():
-            return value
-        if name == "published_at" and isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-    return ""
-
-
-def _records(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]]:
-    if lines:
-        # split on "\n" only: U+2028 and friends may stand raw inside JSON strings
-        for n, line in enumerate(text.split("\n"), 1):
-            if line.strip():
-                yield n, _parse(line, f"{source}:{n}")
-        return
-    data = _parse(text, source)
-    if isinstance(data, dict) and not any(k in data for k in FIELDS["text"]):
-        lists = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
-        data = lists[0] if len(lists) == 1 else data
-    for i, rec in enumerate(data if isinstance(data, list) else [data]):
-        yield i + 1, rec
-
-
-def _parse(text: str, where: str) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(
-            f"{where}: malformed JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it and re-run."
-        ) from None
-    except RecursionError:
-        raise InputError(
-            f"{where}: JSON nested too deeply to be article records; give objects with 'title' and 'text'."
-        ) from None
 
 
 def _from_url(url: str, settings: Settings) -> Iterator[Article]:

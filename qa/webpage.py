@@ -50,12 +50,10 @@ def with_standfirst(html: str, description: str, title: str, text: str) -> str:
     """The extracted text with the page's standfirst at its top (after a repeated headline) when the text
     left it out. WIRED shows "The West Bank was Israel's surveillance laboratory. Since the Israel-Hamas war
     began, ..." under its headline, outside the article body that trafilatura keeps. The standfirst is the
-    page's own description (meta description, og:description), whole (not cut off with "..."), shown in
-    the page's body (not a search engine's hidden blurb), and not already said by the title or the text (a
-    lead that the description copies)."""
-    dek = " ".join(description.split())
-    shortest, longest = STANDFIRST_WORDS
-    if not shortest <= word_count(dek) <= longest or dek.endswith(("...", "…")) or _said(dek, f"{title}\n{text}"):
+    page's own description (meta description, og:description), shown in the page's body (not a search
+    engine's hidden blurb)."""
+    dek = standfirst(description, f"{title}\n{text}")
+    if not dek:
         return text
     tree = visible(html)
     if isinstance(tree, str) or dek not in " ".join(" ".join(tree.xpath(_SHOWN)).split()):
@@ -66,8 +64,14 @@ def with_standfirst(html: str, description: str, title: str, text: str) -> str:
     return f"{dek}\n\n{text}"
 
 
-def _said(dek: str, text: str) -> bool:
-    """Half or more of the description's three-word runs are in the text."""
+def standfirst(description: str, text: str) -> str:
+    """An article's description, spaces made single, if it can stand as the article's standfirst: whole (not
+    cut off with "..."), of STANDFIRST_WORDS, and not already said by the text (half or more of its three-word
+    runs are in it: a lead that the description copies). Else ""."""
+    dek = " ".join(description.split())
+    shortest, longest = STANDFIRST_WORDS
+    if not shortest <= word_count(dek) <= longest or dek.endswith(("...", "…")):
+        return ""
     words, have = dek.casefold().split(), " ".join(text.casefold().split())
     runs = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
-    return sum(r in have for r in runs) * 2 >= len(runs)
+    return "" if sum(r in have for r in runs) * 2 >= len(runs) else dek

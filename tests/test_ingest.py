@@ -387,9 +387,16 @@ def test_news_api_records_are_read_by_their_own_field_names(tmp_path):
                 "title": TITLE,
                 "url": "https://news.example.com/floods",
                 "publishedAt": "2024-11-04T08:00:00Z",
+                "description": DEK,
                 "content": "\n\n".join(PARAS[:2]) + " Officials said … [+2361 chars]",
             },
-            {"title": "Aid for families", "body": PARAS[2], "published_at": "2024-11-05", "source": "Example Wire"},
+            {
+                "title": "Aid for families",
+                "body": PARAS[2],
+                "description": PARAS[2][:120],  # the lead's own words: not said twice
+                "published_at": "2024-11-05",
+                "source": "Example Wire",
+            },
         ],
     }
     p = tmp_path / "newsapi.json"
@@ -397,6 +404,7 @@ def test_news_api_records_are_read_by_their_own_field_names(tmp_path):
     first, second = _read(p)
     assert (first.title, first.source, first.url) == (TITLE, "Valencia Daily", "https://news.example.com/floods")
     assert first.published_at.startswith("2024-11-04") and PARAS[1] in first.text
+    assert first.text.startswith(DEK + "\n\n")  # NewsAPI's text is 200 characters; its description opens it
     assert first.text.rstrip(".…").endswith("Officials said")  # NewsAPI's "[+2361 chars]" is not article text
     assert (second.title, second.source, second.text) == ("Aid for families", "Example Wire", PARAS[2])
 

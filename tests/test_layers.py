@@ -16,6 +16,7 @@ FLOW = [
     "clean",
     "pdf",
     "webpage",
+    "records",
     "ingest",
     "sentences",
     "chunking",
