@@ -203,8 +203,9 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
     import trafilatura
 
     html = decode(raw, source) if isinstance(raw, bytes) else raw
+    page = webpage.visible(html)
     doc = trafilatura.bare_extraction(
-        webpage.visible(html),
+        page,
         url=url or None,
         with_metadata=True,
         include_comments=False,
@@ -225,7 +226,7 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         )
     title = doc.title or clean.split_title(clean.paragraphs(doc.text))[0]
     return from_text(
-        webpage.with_standfirst(html, doc.description or "", title, doc.text),
+        webpage.with_standfirst(page, doc.description or "", title, doc.text),
         source=doc.sitename or source or url,
         title=title,
         url=url or doc.url or "",
