@@ -83,6 +83,9 @@ class Settings(BaseSettings):
         "before anything is embedded, so that ingestion memory stays bounded.",
     )
     fetch_timeout: float = Field(15.0, description="Seconds to wait for a URL.")
+    feed_items: int = Field(
+        20, ge=1, description="Most stories read from one news feed (RSS or Atom) given to ingest, newest first."
+    )
     page_auth: Path | None = Field(
         None,
         description="A users file (`qa page-user NAME --file FILE`): the page and "

@@ -37,6 +37,18 @@ _LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
+class Feed(Exception):
+    """Not an article but a news feed (RSS or Atom): the addresses of its stories, to read in its place."""
+
+    def __init__(self, links: list[str]) -> None:
+        super().__init__(f"a feed of {len(links)} stories")
+        self.links = links
+
+
+FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
+
+
 def expand(sources: list[str]) -> list[str]:
     """Paths, directories (searched recursively for supported files) and URLs, in a stable order."""
     out: list[str] = []
@@ -273,7 +285,9 @@ def _from_url(url: str, settings: Settings) -> Iterator[Article]:
             if resp.status_code >= 400:
                 raise InputError(f"{url}: the server answered HTTP {resp.status_code}; check the address.")
             kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind and not (kind.startswith("text/") or kind in {"application/xhtml+xml", "application/json"}):
+            if kind and not (
+                kind.startswith("text/") or kind in {"application/xhtml+xml", "application/json"} | FEED_TYPES
+            ):
                 raise InputError(f"{url}: not a web page (content-type {kind}); give the article's HTML address.")
             body = bytearray()
             deadline = time.monotonic() + settings.fetch_timeout  # for the whole body, not each read
@@ -291,9 +305,22 @@ def _from_url(url: str, settings: Settings) -> Iterator[Article]:
         ) from None
     except httpx.HTTPError as e:
         raise InputError(f"{url}: cannot fetch ({type(e).__name__}); check the address and the network.") from None
+    if kind in FEED_TYPES and _FEED_ROOT.search(bytes(body[:4096])):
+        raise Feed(_stories(url, bytes(body), settings))
     if kind == "application/json":
         yield from from_json(decode(bytes(body), url), url, lines=False)
     elif kind == "text/plain":
         yield from_text(decode(bytes(body), url), source=url, url=url)
     else:
         yield from_html(bytes(body), source=url, url=url)
+
+
+def _stories(url: str, body: bytes, settings: Settings) -> list[str]:
+    """The web addresses of a feed's stories, the first QA_FEED_ITEMS (feeds list the newest first)."""
+    import feedparser
+
+    links = [e.get("link", "") for e in feedparser.parse(body).entries]
+    links = list(dict.fromkeys(link for link in links if is_url(link)))[: settings.feed_items]
+    if not links:
+        raise InputError(f"{url}: a news feed that links to no story; give the address of one story.")
+    return links

@@ -84,15 +84,18 @@ class Library:
         with pipeline.timed(report, "read"):
             for src, group in given.items():
                 self._admit(src, lambda group=group: group, articles, report)
-            for done, src in enumerate(paths, 1):
-                self._admit(src, lambda src=src: list(ingest.read(src, self.settings)), articles, report)
+            fed: set[str] = set()  # stories read from a feed given here (a feed among them is not followed)
+            for done, src in enumerate(paths, 1):  # grows by the stories of each feed
+                stories = self._admit(src, lambda src=src: list(ingest.read(src, self.settings)), articles, report)
+                if stories and src in fed:
+                    report.failed.append((src, f"{src}: a feed listed in a feed; give it to ingest itself."))
+                paths.extend(s for s in stories if s not in paths and src not in fed)
+                fed.update(stories)
                 if progress:
                     progress(done, len(paths), f"read {src}")
         self._add(articles, report, progress)
-        if report.added:
-            with pipeline.timed(
-                report, "index"
-            ):  # the keyword index for the new generation, now, not on the next question
+        if report.added:  # the keyword index for the new generation, now, not on the next question
+            with pipeline.timed(report, "index"):
                 self.retriever.refresh()
         return report
 
@@ -101,10 +104,11 @@ class Library:
 
     def _admit(
         self, source: str, read: Callable[[], list[Article]], articles: list[tuple[Article, list]], report: IngestReport
-    ) -> None:
+    ) -> list[str]:
         """The articles of one file (or one source's given articles) into `articles` when they can be read
         and hold at most QA_MAX_SENTENCES together (what bounds an ingestion's memory, checked before any
-        embedding); into `report.failed` otherwise. Each goes in with its sentence spans, split once."""
+        embedding); into `report.failed` otherwise. Each goes in with its sentence spans, split once. A news
+        feed's story addresses are returned, to be read in its place ([] otherwise)."""
         try:
             found, total, limit, split = read(), 0, self.settings.max_sentences, []
             for a in found:
@@ -120,8 +124,11 @@ class Library:
                         "into smaller files or raise QA_MAX_SENTENCES."
                     )
             articles.extend(zip(found, split))
+        except ingest.Feed as feed:
+            return feed.links
         except InputError as e:
             report.failed.append((source, str(e)))
+        return []
 
     def _add(self, articles: list[tuple[Article, list]], report: IngestReport, progress: Progress | None) -> None:
         with self._write:

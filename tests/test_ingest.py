@@ -509,6 +509,25 @@ SLOW_SECONDS = 2.0
 BIG_HTML = ARTICLE_HTML.replace("</article>", "<p>" + "filler text " * 20_000 + "</p></article>")
 
 
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Example News</title><link>{base}/</link>
+<item><title>{title}</title><link>{base}/article.html</link><description>Waters recede.</description></item>
+<item><title>Gone</title><link>{base}/missing</link></item>
+<item><title>Plain</title><link>{base}/article.txt</link></item>
+<item><title>Again</title><link>{base}/article.html</link></item>
+</channel></rss>""".replace("{title}", TITLE)
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Example News</title>
+<entry><title>{title}</title><link href="{base}/article.html"/><id>urn:1</id><updated>2024-11-04T08:00:00Z</updated></entry>
+<entry><title>A feed</title><link href="{base}/feed.xml"/><id>urn:2</id><updated>2024-11-03T08:00:00Z</updated></entry>
+</feed>""".replace("{title}", TITLE)
+FEEDS = {
+    "/feed.xml": ("application/rss+xml; charset=utf-8", RSS),
+    "/atom.xml": ("application/atom+xml", ATOM),
+    "/empty-feed.xml": ("text/xml", '<rss version="2.0"><channel><title>Nothing yet</title></channel></rss>'),
+}
+
+
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -570,6 +589,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body[i : i + step])
                 self.wfile.flush()
                 time.sleep(0.25)
+        elif path in FEEDS:
+            base = f"http://{self.headers['Host']}"
+            self._send(200, FEEDS[path][0], FEEDS[path][1].format(base=base).encode())
         elif path == "/empty.html":
             self._send(200, "text/html", NAV_ONLY.encode())
         else:
@@ -714,3 +736,33 @@ def test_a_shown_standfirst_that_the_body_leaves_out_is_kept(description, shown,
     assert (paragraphs[0] == DEK) is kept
     assert kept or not art.text.startswith(DEK[:40])
     assert paragraphs.count(PARAS[0]) == 1 and art.title == TITLE
+
+
+def test_a_news_feed_is_read_as_its_stories(server):
+    """An RSS or Atom address was refused ("not a web page (content-type application/rss+xml)"). A feed is the
+    addresses of its stories, each read in its place, once, at most QA_FEED_ITEMS of them."""
+    with pytest.raises(ingest.Feed) as rss:
+        list(ingest.read(f"{server}/feed.xml", _settings(fetch_timeout=5)))
+    assert rss.value.links == [f"{server}/article.html", f"{server}/missing", f"{server}/article.txt"]
+    with pytest.raises(ingest.Feed) as first:
+        list(ingest.read(f"{server}/feed.xml", _settings(fetch_timeout=5, feed_items=1)))
+    assert first.value.links == [f"{server}/article.html"]
+    with pytest.raises(ingest.Feed) as atom:
+        list(ingest.read(f"{server}/atom.xml", _settings(fetch_timeout=5)))
+    assert atom.value.links == [f"{server}/article.html", f"{server}/feed.xml"]
+    assert "links to no story" in _url_error(f"{server}/empty-feed.xml")
+
+
+def test_a_library_given_a_feed_adds_its_stories_and_names_those_it_cannot_read(server, tmp_path):
+    from conftest import FakeEmbedder
+
+    from qa.library import Library
+
+    lib = Library(tmp_path / "lib", _settings(fetch_timeout=5), embedder=FakeEmbedder())
+    report = lib.ingest([f"{server}/atom.xml"])
+    assert [d.title for d in report.added] == [TITLE]  # the feed's own story; the feed it lists is not followed
+    assert [src for src, _ in report.failed] == [f"{server}/feed.xml"]
+    report = lib.ingest([f"{server}/feed.xml"])
+    assert [d.title for d in report.skipped] == [TITLE, TITLE] and not report.added  # the .txt says the same
+    assert [src for src, _ in report.failed] == [f"{server}/missing"]
+    assert "HTTP 404" in report.failed[0][1]
