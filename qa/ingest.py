@@ -153,8 +153,15 @@ def _western(raw: bytes) -> str | None:
 
 
 def from_text(
-    text: str, source: str = "", title: str = "", url: str = "", published_at: str = "", markdown: bool = False
+    text: str,
+    source: str = "",
+    title: str = "",
+    url: str = "",
+    published_at: str = "",
+    markdown: bool = False,
+    lead: str = "",
 ) -> Article:
+    """`lead`: a standfirst that the text lacks, put first, under the headline."""
     check_prose(text, source)
     pars = clean.paragraphs(text)
     if title:
@@ -163,6 +170,7 @@ def from_text(
             pars = pars[1:]  # the headline repeated at the top of the body (an HTML h1)
     else:
         title, pars = clean.split_title(pars, markdown=markdown)
+    pars = clean.paragraphs(lead) + pars
     body = clean.body(pars)
     if not body:
         raise InputError(
@@ -238,11 +246,12 @@ def from_html(raw: bytes | str, source: str = "", url: str = "") -> Article:
         )
     title = doc.title or clean.split_title(clean.paragraphs(doc.text))[0]
     return from_text(
-        webpage.with_standfirst(page, doc.description or "", title, doc.text),
+        doc.text,
         source=doc.sitename or source or url,
         title=title,
         url=url or doc.url or "",
         published_at=doc.date or "",
+        lead=webpage.shown_standfirst(page, doc.description or "", title, doc.text),
     )
 
 
@@ -268,6 +277,7 @@ def from_json(text: str, source: str, lines: bool) -> Iterator[Article]:
                     title=meta["title"],
                     url=meta["url"],
                     published_at=meta["published_at"],
+                    lead=meta["lead"],
                 )
             )
         except InputError:

@@ -41,16 +41,17 @@ def parse(text: str, source: str, lines: bool) -> Iterator[tuple[int, object]]:
 
 
 def fields(rec: object) -> dict[str, str]:
-    """A record's text, title, url, source and published_at ("" where it has none). NewsAPI's text is cut
-    at 200 characters with a "[+N chars]" mark, which is dropped; a record's "description" that the text
-    does not say already (NewsAPI's standfirst) opens the text, as a web page's does."""
+    """A record's text, title, url, source, published_at and lead ("" where it has none). NewsAPI's text is
+    cut at 200 characters with a "[+N chars]" mark, which is dropped; the lead is a record's "description"
+    that the text does not say already (NewsAPI's standfirst; not markup), to open the text as a web page's
+    standfirst does."""
     if not isinstance(rec, dict):
         return {"text": ""}
     out = {k: _field(rec, k) for k in FIELDS}
-    text = _CUT_MARK.sub("…", out["text"])
+    out["text"] = _CUT_MARK.sub("…", out["text"])
     dek = rec.get("description")
-    dek = webpage.standfirst(dek, f"{out['title']}\n{text}") if text.strip() and isinstance(dek, str) else ""
-    out["text"] = f"{dek}\n\n{text}" if dek and "<" not in dek else text
+    fit = isinstance(dek, str) and "<" not in dek and out["text"].strip()
+    out["lead"] = webpage.standfirst(dek, f"{out['title']}\n{out['text']}") if fit else ""
     return out
 
 

@@ -46,19 +46,16 @@ def front_page(url: str) -> bool:
     return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
 
 
-def with_standfirst(page, description: str, title: str, text: str) -> str:
-    """The extracted text with the page's standfirst at its top (after a repeated headline) when the text
-    left it out. WIRED shows "The West Bank was Israel's surveillance laboratory. Since the Israel-Hamas war
-    began, ..." under its headline, outside the article body that trafilatura keeps. The standfirst is the
-    page's own description (meta description, og:description), shown in the page's body (not a search
-    engine's hidden blurb). `page`: the tree `visible` gave (trafilatura reads it without changing it)."""
+def shown_standfirst(page, description: str, title: str, text: str) -> str:
+    """The page's standfirst when the extracted text left it out, else "". WIRED shows "The West Bank was
+    Israel's surveillance laboratory. Since the Israel-Hamas war began, ..." under its headline, outside the
+    article body that trafilatura keeps. The standfirst is the page's own description (meta description,
+    og:description), shown in the page's body (not a search engine's hidden blurb). `page`: the tree
+    `visible` gave (trafilatura reads it without changing it)."""
     dek = standfirst(description, f"{title}\n{text}")
     if not dek or isinstance(page, str) or dek not in " ".join(" ".join(page.xpath(_SHOWN)).split()):
-        return text
-    first, _, rest = text.partition("\n")
-    if " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
-        return f"{first}\n\n{dek}\n\n{rest}"
-    return f"{dek}\n\n{text}"
+        return ""
+    return dek
 
 
 def standfirst(description: str, text: str) -> str:
