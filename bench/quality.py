@@ -17,12 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from bench import report
 from bench.data import (
@@ -34,29 +31,19 @@ from bench.data import (
     multihop_split,
     rgb_articles,
     rgb_rows,
-    summedits_rows,
     wice_rows,
 )
 from bench.scoring import (
     YES_NO,
     _abstention,
     _mean,
-    balanced_accuracy,
     contains_gold,
     evidence_recall,
     fit_abstention,
-    fit_threshold,
-    prf,
     reciprocal_rank,
 )
 from bench.vectors import CachedEmbedder, VectorCache
-from qa import answer, verify
-
-WICE_LABELS = {
-    verify.SUPPORTED: "supported",
-    verify.PARTIAL: "partially_supported",
-    verify.UNSUPPORTED: "not_supported",
-}
+from qa import answer
 
 Log = Callable[[str], None]
 
@@ -213,102 +200,6 @@ def _quick_multihop(queries: list[dict]) -> list[dict]:
     return nulls + [q for q in queries if q["question_type"] != "null_query"][:4]
 
 
-def bench_wice(rows: list[dict], cache: VectorCache, majority: str) -> dict:
-    """Which sentences the verifier chooses as support (verify.choose, as the model path does), against the
-    best-matching gold set (claims without one count for labels only), and the label it gives."""
-    texts = [r["claim"] for r in rows] + [s for r in rows for s in r["evidence"]]
-    vecs = cache.embed(texts)
-    claims, at = vecs[: len(rows)], len(rows)
-    ours, base, labels = [], [], []
-    for i, r in enumerate(rows):
-        ev = vecs[at : at + len(r["evidence"])]
-        at += len(r["evidence"])
-        sims = ev @ claims[i]  # (n_evidence,)
-        picked, label, _ = verify.choose(r["claim"], r["evidence"], [float(s) for s in sims], [])
-        top2 = [int(j) for j in np.argsort(-sims)[:2]]
-        gold = [g for g in r["supporting_sentences"] if g]
-        if gold:
-            ours.append(prf(picked, gold))
-            base.append(prf(top2, gold))
-        labels.append(WICE_LABELS[label] == r["label"])
-    col = lambda xs, j: _mean(x[j] for x in xs)  # noqa: E731
-    return {
-        "n": len(rows),
-        "with_gold": len(ours),
-        "ours": {
-            "precision": col(ours, 0),
-            "recall": col(ours, 1),
-            "f1": col(ours, 2),
-            "label_accuracy": _mean(labels),
-        },
-        "baseline": {
-            "precision": col(base, 0),
-            "recall": col(base, 1),
-            "f1": col(base, 2),
-            "label_accuracy": _mean(r["label"] == majority for r in rows),
-        },
-        "baseline_label": majority,
-    }
-
-
-def wice(data: Path, split: str, cache: VectorCache, rows: list[dict] | None = None) -> dict:
-    """WiCE on one split; the label baseline is the majority label of the dev split."""
-    majority = Counter(r["label"] for r in wice_rows(data, "dev")).most_common(1)[0][0]
-    return bench_wice(rows if rows is not None else wice_rows(data, split), cache, majority)
-
-
-def summary_consistency(summary_sents: list[str], doc_sents: list[str], sims: np.ndarray) -> float:
-    """A summary checked against its document with the verifier, as a model's claims are: for each summary
-    sentence the support verify.choose finds among the document's sentences (words, numbers, names, and who did
-    what to whom); the summary's score is its weakest sentence's (a summary is as consistent as its least supported
-    claim). sims: (len(summary_sents), len(doc_sents)) cosines."""
-    scores = [verify.choose(s, doc_sents, [float(x) for x in sims[i]], [])[2] for i, s in enumerate(summary_sents)]
-    return min(scores) if scores else 0.0
-
-
-def _summedits_scores(rows: list[dict], cache: VectorCache) -> tuple[list[float], list[float]]:
-    """(ours, baseline) scores per row; higher = more likely consistent."""
-    from qa import sentences
-
-    split = lambda text: [text[a:b] for a, b in sentences.spans(text)]  # noqa: E731
-    docs = {d: split(d) for d in dict.fromkeys(r["doc"] for r in rows)}
-    summaries = [split(r["summary"]) or [r["summary"]] for r in rows]
-    doc_vecs = {d: cache.embed(s) for d, s in docs.items()}
-    sent_vecs = cache.embed([s for ss in summaries for s in ss])
-    whole = cache.embed([" ".join(r["summary"].split()) for r in rows])
-    ours, base, at = [], [], 0
-    for i, r in enumerate(rows):
-        n = len(summaries[i])
-        dv = doc_vecs[r["doc"]]
-        ours.append(summary_consistency(summaries[i], docs[r["doc"]], sent_vecs[at : at + n] @ dv.T))
-        at += n
-        base.append(float((dv @ whole[i]).max()) if len(dv) else 0.0)
-    return ours, base
-
-
-def bench_summedits(data: Path, cache: VectorCache, quick: bool) -> dict[str, dict]:
-    rows = {s: summedits_rows(data, s) for s in SPLITS}
-    if quick:
-        rows = {
-            s: [r for r in rs if r["label"] == 1][:3] + [r for r in rs if r["label"] == 0][:3] for s, rs in rows.items()
-        }
-    scores = {s: _summedits_scores(rs, cache) for s, rs in rows.items()}
-    labels = {s: [int(r["label"]) for r in rs] for s, rs in rows.items()}
-    t_ours = fit_threshold(scores["dev"][0], labels["dev"])
-    t_base = fit_threshold(scores["dev"][1], labels["dev"])
-    return {
-        s: {
-            "n": len(rows[s]),
-            "consistent": sum(labels[s]),
-            "ours": {"balanced_accuracy": balanced_accuracy(scores[s][0], labels[s], t_ours)},
-            "baseline": {"balanced_accuracy": balanced_accuracy(scores[s][1], labels[s], t_base)},
-            "threshold": t_ours,
-            "baseline_threshold": t_base,
-        }
-        for s in SPLITS
-    }
-
-
 # -- the whole run ---------------------------------------------------------------------------------
 
 
@@ -365,14 +256,14 @@ def run(
         log(f"{name}: done in {seconds[name]:.0f} s")
 
     rgb_ids = {s: list(RGB_IDS[s])[:4] if quick else RGB_IDS[s] for s in SPLITS}
-    from bench import squad, summaries  # squad builds its library with this module's _Corpus
+    from bench import claims, squad, summaries  # squad builds its library with this module's _Corpus
 
     timed("rgb", lambda: {s: bench_rgb(rgb_rows(data, rgb_ids[s]), cache) for s in SPLITS})
     timed("multihop", lambda: bench_multihop(data, cache, quick, log))
     timed("squad", lambda: squad.bench_squad(data, cache, log, quick))
     wice_sample = (lambda rows: sorted(rows, key=lambda r: len(r["evidence"]))[:8]) if quick else (lambda rows: rows)
-    timed("wice", lambda: {s: wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
-    timed("summedits", lambda: bench_summedits(data, cache, quick))
+    timed("wice", lambda: {s: claims.wice(data, s, cache, wice_sample(wice_rows(data, s))) for s in SPLITS})
+    timed("summedits", lambda: claims.bench_summedits(data, cache, quick))
     timed("summaries", lambda: summaries.bench_summaries(data, cache, quick))
 
     targets = [

@@ -112,6 +112,7 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 CJK_STOPS = "。！？"
 STOPS = ".!?" + CJK_STOPS
 CLOSERS = "\"'”’)]」』）"
+_STOP_MARKS = tuple(STOPS)
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _CJK_SPLIT = re.compile(f"[{CJK}]+|[^{CJK}]+")
 
@@ -136,4 +137,4 @@ def asks(text: str) -> bool:
 
 def runs_on(text: str) -> bool:
     """A claim that does not end its sentence ("Sam Altman is A," cited piece by piece): the next one goes on it."""
-    return not text.rstrip().rstrip(CLOSERS).endswith(tuple(STOPS))
+    return not text.rstrip().rstrip(CLOSERS).endswith(_STOP_MARKS)
