@@ -54,18 +54,19 @@ def spans(q: qn.Question, doc) -> list[Span]:
         [i for i, s in enumerate(stems) if s and s in q.words],
     )
     found: dict[tuple[int, int], str] = {}
-    for e in doc.ents:
+    labels = [_label(q, e) for e in doc.ents]
+    for e, label in zip(doc.ents, labels):
         start = e.start
         while start > 0 and doc[start - 1].dep_ == "compound" and doc[start - 1].pos_ == "PROPN":
             start -= 1  # a title before a name: "Mayor Jane Ortiz"
-        found[(start, e.end)] = e.label_
+        found[(start, e.end)] = label
     for t in doc:
         if t.dep_ in _ARGS and t.pos_ in {"NOUN", "PROPN", "NUM"}:
             lo, hi = t.left_edge.i, t.right_edge.i + 1
             if hi - lo > MAX_SPAN:
                 lo, hi = next(((c.start, c.end) for c in doc.noun_chunks if c.start <= t.i < c.end), (t.i, t.i + 1))
             found.setdefault(_trim(doc, lo, hi), "")
-    ents = [(e.start, e.end, e.label_) for e in doc.ents]
+    ents = [(e.start, e.end, label) for e, label in zip(doc.ents, labels)]
     spans = []
     for (lo, hi), label in found.items():
         content = {s for s in stems[lo:hi] if s}
@@ -77,6 +78,40 @@ def spans(q: qn.Question, doc) -> list[Span]:
     for s in spans:
         s.features[10] = 1.0 / same if s.exact else 0.0
     return spans
+
+
+def _label(q: qn.Question, ent) -> str:
+    """spaCy's label, but a length of time ("a three-week campaign", "in recent days") is a DURATION when the
+    question asks when: it says how long, not when (spaCy calls both DATE, or TIME)."""
+    if ent.label_ in ("DATE", "TIME") and q.answer_type == qn.DATE and not q.wh.startswith("how") and lasting(ent):
+        return "DURATION"
+    return ent.label_
+
+
+UNITS = frozenset("second minute hour day week month year decade century".split())
+# words that fix a span of time in the calendar: "last year", "two weeks ago", "May 2014", "the 19th century"
+POINTS = frozenset(
+    "ago today yesterday tomorrow tonight now last next this early late mid earlier later since first third "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def lasting(span) -> bool:
+    """The phrase is a length of time ("days", "a three-week campaign", "24 hours", "a decade"), not a time."""
+    toks = [t for t in span if t.text != "-"]  # "three-week": three, week
+    if any(_dated(t.lower_) for t in toks):
+        return False
+    for i, t in enumerate(toks):
+        w = t.lower_
+        counted = i > 0 and (toks[i - 1].like_num or toks[i - 1].lower_ in ("a", "an"))
+        if (w in UNITS and counted) or w == "centuries" or (w.endswith("s") and w[:-1] in UNITS):
+            return True
+    return False
+
+
+def _dated(w: str) -> bool:
+    return w in POINTS or (w.isdigit() and len(w) == 4) or (w[:1].isdigit() and w.endswith(("st", "nd", "rd", "th")))
 
 
 def _trim(doc, lo: int, hi: int) -> tuple[int, int]:

@@ -38,6 +38,37 @@ def test_a_duration_keeps_its_unit():
     assert "18 months" in typed("How long did the renovation take?", "The renovation of the museum took 18 months.")
 
 
+def test_a_length_of_time_does_not_answer_when():
+    text = "After a three-week campaign, the army retook the town on Sunday, the ministry said."
+    found = typed("When did the army retake the town?", text)
+    assert "Sunday" in found and not any("three-week" in s for s in found)
+    assert any("three-week" in s for s in typed("How long was the campaign?", text))
+
+
+@pytest.mark.parametrize(
+    "text, lasting",
+    [
+        ("The talks went on for days.", True),
+        ("Prices rose in recent weeks.", True),
+        ("The strike lasted two months.", True),
+        ("Power was out for 24 hours.", True),
+        ("The dispute goes back decades.", True),
+        ("The museum closed last year.", False),
+        ("The museum closed two years ago.", False),
+        ("The museum closed in May 2014.", False),
+        ("The museum closed on Sunday.", False),
+        ("The museum was built in the 19th century.", False),
+        ("The band formed in the 1990s.", False),
+        ("Talks resumed earlier this month.", False),
+    ],
+)
+def test_a_length_of_time_is_told_from_a_time(text, lasting):
+    from qa import reader_parse
+
+    [date] = [e for e in reader_parse.parse(text).ents if e.label_ in ("DATE", "TIME")]
+    assert reader_spans.lasting(date) == lasting
+
+
 def test_a_number_counting_something_else_does_not_count_the_focus():
     [other] = [
         s
@@ -252,6 +283,7 @@ def test_a_question_without_a_year_marks_no_sentence():
     [
         ("What is Palmyra known as?", "Venice of the Sands"),
         ("Which news agency did the antiquities chief speak to?", "Reuters"),
+        ("When did the government recapture Palmyra?", "Sunday"),  # not "a three-week campaign"
         (
             "How big was the ISIS defeat, according to the Observatory director?",
             "the biggest single defeat for the group since it declared a caliphate",
