@@ -22,6 +22,9 @@ PERSON, ORG, GPE, DATE, CARDINAL, MONEY, PERCENT, QUANTITY, WORK, OTHER = (
     "WORK_OF_ART",
     "OTHER",
 )
+# "Who is David Kershaw?", "What is UNESCO?": asks what a name is, which an article says beside it
+# ("David Kershaw, division vice president, ...", "Observatory director Rami Abdulrahman", "Mateen is a salesman")
+DESCRIPTION = "DESCRIPTION"
 
 # spaCy's entity labels that answer each expected type: fully, or plausibly (a "who" question may be
 # answered by a team or a country; "how long" by a length as well as a duration)
@@ -35,6 +38,7 @@ EXACT = {
     PERCENT: {"PERCENT"},
     QUANTITY: {"QUANTITY"},
     WORK: {"WORK_OF_ART"},
+    DESCRIPTION: {DESCRIPTION},
     OTHER: set(),
 }
 LOOSE = {
@@ -47,6 +51,7 @@ LOOSE = {
     PERCENT: {"CARDINAL"},
     QUANTITY: {"CARDINAL", "MONEY", "PERCENT", "DATE", "TIME"},
     WORK: {"PRODUCT", "EVENT", "ORG", "FAC"},
+    DESCRIPTION: set(),
     OTHER: set(),
 }
 COUNTS = {CARDINAL, MONEY, PERCENT, QUANTITY}  # types whose answer counts or measures a noun
@@ -135,6 +140,10 @@ def analyze(doc) -> Question:
     wh_tok = next((t for t in doc if t.tag_ in _WH), None)
     focus_tok = _focus(doc, wh_tok)
     wh, answer_type = _type(doc, wh_tok, focus_tok)
+    entities = _entities(doc)
+    words = frozenset(tokenize([doc.text])[0]) - ASKING
+    if _asks_what_a_name_is(doc, wh_tok, entities, words):
+        answer_type = DESCRIPTION
     focus = stem(focus_tok.text) if focus_tok is not None else ""
     skip = {t.i for t in doc if t.tag_ in _WH} | ({focus_tok.i} if focus_tok is not None else set())
     relation = {
@@ -146,8 +155,15 @@ def analyze(doc) -> Question:
         and t.pos_ in {"VERB", "NOUN", "ADJ", "ADV", "PROPN", "NUM"}
         and not _in_entity(t)
     }
-    words = frozenset(tokenize([doc.text])[0]) - ASKING
-    return Question(doc.text, wh, answer_type, focus, frozenset(relation - {"", focus}), _entities(doc), words)
+    return Question(doc.text, wh, answer_type, focus, frozenset(relation - {"", focus}), entities, words)
+
+
+def _asks_what_a_name_is(doc, wh_tok, entities: tuple[str, ...], words: frozenset[str]) -> bool:
+    """ "Who is David Kershaw?", "What was UNESCO?": who or what, a form of "be" and one name, nothing else."""
+    if wh_tok is None or wh_tok.lower_ not in {"who", "what"} or len(entities) != 1 or not words:
+        return False
+    root = wh_tok.head if wh_tok.dep_ != "ROOT" else wh_tok
+    return root.lemma_ == "be" and words <= frozenset(tokenize([entities[0]])[0])
 
 
 def _in_entity(tok) -> bool:

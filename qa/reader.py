@@ -87,7 +87,8 @@ def read(question: str, hits: list[Hit]) -> Reading:
     for i, h in enumerate(hits):
         spans = reader_spans.spans(q, docs[i]) if i in parsed else []
         own = aligned.get(i, (0.0, 0.0, 0.0, 0.0))
-        features = _sentence_features(q, h, i, words[i], weights, pool, spans, i in parsed, own[0])
+        said = words[i] | _named(q, spans)
+        features = _sentence_features(q, h, i, said, weights, pool, spans, i in parsed, own[0])
         rows.append((h, features + _negation(qdoc, docs.get(i)) + _roles(doers, docs.get(i)), list(own), spans))
     ahead = [[r[1][j] for r in rows] for j in BEHIND] + [[r[2][0] for r in rows]]
     best = [max(v, default=0.0) for v in ahead]
@@ -98,6 +99,14 @@ def read(question: str, hits: list[Hit]) -> Reading:
             for k, (h, f, own, spans) in enumerate(rows)
         ],
     )
+
+
+def _named(q: qn.Question, spans: list[Span]) -> frozenset[str]:
+    """The name a "Who is James Hansen?" question asks about, when the sentence describes it: the description
+    was found on a mention of the same one ("Hansen, an adjunct professor ..."), which need not say it whole."""
+    if q.answer_type == qn.DESCRIPTION and any(s.exact for s in spans):
+        return terms(q.entities[0])
+    return frozenset()
 
 
 def _negation(qdoc, doc) -> list[float]:

@@ -60,12 +60,12 @@ def spans(q: qn.Question, doc) -> list[Span]:
         while start > 0 and doc[start - 1].dep_ == "compound" and doc[start - 1].pos_ == "PROPN":
             start -= 1  # a title before a name: "Mayor Jane Ortiz"
         found[(start, e.end)] = label
+    if q.answer_type == qn.DESCRIPTION:
+        for lo, hi in _descriptions(q.entities[0], doc, stems):
+            found[(lo, hi)] = qn.DESCRIPTION
     for t in doc:
         if t.dep_ in _ARGS and t.pos_ in {"NOUN", "PROPN", "NUM"}:
-            lo, hi = t.left_edge.i, t.right_edge.i + 1
-            if hi - lo > MAX_SPAN:
-                lo, hi = next(((c.start, c.end) for c in doc.noun_chunks if c.start <= t.i < c.end), (t.i, t.i + 1))
-            found.setdefault(_trim(doc, lo, hi), "")
+            found.setdefault(_trim(doc, *_phrase(doc, t)), "")
     ents = [(e.start, e.end, label) for e, label in zip(doc.ents, labels)]
     spans = []
     for (lo, hi), label in found.items():
@@ -112,6 +112,43 @@ def lasting(span) -> bool:
 
 def _dated(w: str) -> bool:
     return w in POINTS or (w.isdigit() and len(w) == 4) or (w[:1].isdigit() and w.endswith(("st", "nd", "rd", "th")))
+
+
+def _descriptions(name: str, doc, stems: list[str]) -> list[tuple[int, int]]:
+    """What the sentence says the name is: its title ("Observatory director Rami Abdulrahman"), its apposition
+    ("David Kershaw, division vice president, ..."), what it is said to be ("The elder Mateen is a life insurance
+    salesman"). Only where the sentence means the same one: "Omar Mateen" is not "Seddique Mateen"."""
+    words = set(tokenize([name])[0])
+    found = []
+    for head in {_name_head(t) for t in doc if stems[t.i] in words and (t.pos_ == "PROPN" or t.ent_type_)}:
+        mention = next((e for e in doc.ents if e.start <= head.i < e.end), doc[head.i : head.i + 1])
+        if stems[mention.start] not in words:
+            continue
+        titles = [c for c in head.lefts if c.i < mention.start and c.dep_ in {"compound", "amod", "nmod"}]
+        if titles:
+            found.append((min(c.left_edge.i for c in titles), mention.start))
+        said = [c for c in head.children if c.dep_ == "appos"]
+        if head.dep_ in {"nsubj", "nsubjpass"} and head.head.lemma_ == "be":
+            said += [c for c in head.head.children if c.dep_ == "attr"]
+        for c in said:  # without what a relative clause adds: "a retired judge (who lives in Porto)"
+            lo, hi = _phrase(doc, c)
+            found.append((lo, min([hi] + [r.left_edge.i for r in c.rights if r.dep_ == "relcl"])))
+        if head.dep_ == "appos" and head.head.i < mention.start:  # "his son, Omar Mateen"
+            found.append((head.head.left_edge.i, mention.start))
+    return [_trim(doc, lo, hi) for lo, hi in found]
+
+
+def _name_head(tok):
+    while tok.dep_ in {"compound", "flat"} and tok.head.pos_ == "PROPN" and tok.head is not tok:
+        tok = tok.head
+    return tok
+
+
+def _phrase(doc, tok) -> tuple[int, int]:
+    lo, hi = tok.left_edge.i, tok.right_edge.i + 1
+    if hi - lo > MAX_SPAN:
+        lo, hi = next(((c.start, c.end) for c in doc.noun_chunks if c.start <= tok.i < c.end), (tok.i, tok.i + 1))
+    return lo, hi
 
 
 def _trim(doc, lo: int, hi: int) -> tuple[int, int]:
@@ -177,7 +214,7 @@ def _span(
         float(not is_exact and bool(inner & exact)),
         float(bool(label)),
         float(q.answer_type == qn.OTHER),
-        _attached(root, at.focus, lo, hi),
+        1.0 if label == qn.DESCRIPTION else _attached(root, at.focus, lo, hi),
         _attached(root, rel_toks, lo, hi),
         1.0 / (1 + near / 3) if near is not None else 0.0,
         float(counts_other),

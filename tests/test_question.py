@@ -33,6 +33,12 @@ def analyze(text: str) -> qn.Question:
         # a title: a show, a film, a book (spaCy's WORK_OF_ART)
         ("Which TV show did the minister appear on?", qn.WORK, "show"),
         ("What film won the award?", qn.WORK, "film"),
+        # what a name is: its description, whatever kind of thing the name is
+        ("Who is Ana Silva?", qn.DESCRIPTION, ""),
+        ("Who was Rami Abdulrahman?", qn.DESCRIPTION, ""),
+        ("What is UNESCO?", qn.DESCRIPTION, ""),
+        ("Who is Ana Silva's lawyer?", qn.PERSON, "lawyer"),
+        ("Who is the director of the museum?", qn.PERSON, "director"),
     ],
 )
 def test_expected_type_and_focus(text, answer_type, focus):

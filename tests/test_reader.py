@@ -38,6 +38,28 @@ def test_a_duration_keeps_its_unit():
     assert "18 months" in typed("How long did the renovation take?", "The renovation of the museum took 18 months.")
 
 
+@pytest.mark.parametrize(
+    "question, text, description",
+    [
+        ("Who is Ana Silva?", "“We are ready,” said Ana Silva, the port's director, on Monday.", "the port's director"),
+        ("Who is Ana Silva?", "Committee chair Ana Silva opened the session.", "Committee chair"),
+        ("Who is Ana Silva?", "Silva is a retired judge who lives in Porto.", "a retired judge"),
+        ("Who is Omar Silva?", "The mayor praised her son, Omar Silva, for his work.", "her son"),
+        (
+            "What is UNESCO?",
+            "UNESCO, the United Nations cultural agency, listed the site.",
+            "the United Nations cultural agency",
+        ),
+    ],
+)
+def test_what_a_name_is_is_said_beside_it(question, text, description):
+    assert typed(question, text) == [description]
+
+
+def test_a_description_of_someone_else_with_the_same_surname_does_not_answer():
+    assert typed("Who is Ana Silva?", "Pedro Silva, a retired judge, lives in Porto.") == []
+
+
 def test_a_length_of_time_does_not_answer_when():
     text = "After a three-week campaign, the army retook the town on Sunday, the ministry said."
     found = typed("When did the army retake the town?", text)
