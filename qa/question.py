@@ -72,6 +72,7 @@ _NOUN_TYPES = {
     MONEY: "price cost salari fee revenu budget endow profit incom wage penalti fine tax fare toll bail ransom reward "
     "bonus",
     PERCENT: "percentag percent proport",
+    QUANTITY: "size length width height weight distanc speed temperatur depth volum capac altitud",
     WORK: "show film movi book song album seri program programm novel play poem paint episod documentari opera",
 }
 NOUN_TYPE = {w: t for t, words in _NOUN_TYPES.items() for w in words.split()}

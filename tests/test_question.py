@@ -33,6 +33,9 @@ def analyze(text: str) -> qn.Question:
         # a title: a show, a film, a book (spaCy's WORK_OF_ART)
         ("Which TV show did the minister appear on?", qn.WORK, "show"),
         ("What film won the award?", qn.WORK, "film"),
+        # nouns that ask for a measure
+        ("What size is the new touchscreen?", qn.QUANTITY, "size"),
+        ("What was the top speed of the train?", qn.QUANTITY, "speed"),
         # what a name is: its description, whatever kind of thing the name is
         ("Who is Ana Silva?", qn.DESCRIPTION, ""),
         ("Who was Rami Abdulrahman?", qn.DESCRIPTION, ""),
