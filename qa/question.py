@@ -160,11 +160,21 @@ def analyze(doc) -> Question:
 
 
 def _asks_what_a_name_is(doc, wh_tok, entities: tuple[str, ...], words: frozenset[str]) -> bool:
-    """ "Who is David Kershaw?", "What was UNESCO?": who or what, a form of "be" and one name, nothing else."""
+    """ "Who is David Kershaw?", "What was UNESCO?": who or what, a form of "be" and one name, nothing else;
+    or what someone does ("What does Seddique Mateen do for a living?"): what they are said to be answers."""
     if wh_tok is None or wh_tok.lower_ not in {"who", "what"} or len(entities) != 1 or not words:
         return False
     root = wh_tok.head if wh_tok.dep_ != "ROOT" else wh_tok
-    return root.lemma_ == "be" and words <= frozenset(tokenize([entities[0]])[0])
+    name = frozenset(tokenize([entities[0]])[0])
+    if root.lower_ == "do" and wh_tok.lower_ == "what":  # what one does, not what one did or did not do
+        habit = any(t.lower_ in {"do", "does"} and t.dep_ == "aux" for t in doc) and not any(
+            t.dep_ == "neg" for t in doc
+        )
+        return habit and words - _DOING <= name
+    return root.lower_ in {"is", "was", "are", "were"} and words <= name
+
+
+_DOING = frozenset(tokenize(["do does did living work job"])[0])
 
 
 def _in_entity(tok) -> bool:

@@ -125,7 +125,7 @@ def _descriptions(name: str, doc, stems: list[str]) -> list[tuple[int, int]]:
         if stems[mention.start] not in words:
             continue
         titles = [c for c in head.lefts if c.i < mention.start and c.dep_ in {"compound", "amod", "nmod"}]
-        if titles:
+        if any(c.dep_ != "amod" for c in titles):  # a title has a noun: "Observatory director", not "elder"
             found.append((min(c.left_edge.i for c in titles), mention.start))
         said = [c for c in head.children if c.dep_ == "appos"]
         if head.dep_ in {"nsubj", "nsubjpass"} and head.head.lemma_ == "be":
