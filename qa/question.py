@@ -171,7 +171,7 @@ def _asks_what_a_name_is(doc, wh_tok, entities: tuple[str, ...], words: frozense
             t.dep_ == "neg" for t in doc
         )
         return habit and words - _DOING <= name
-    return root.lower_ in {"is", "was", "are", "were"} and words <= name
+    return root.lower_ in structure.BE and words <= name
 
 
 _DOING = frozenset(tokenize(["do does did living work job"])[0])

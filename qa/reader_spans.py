@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from qa import question as qn
-from qa import reader_parse
+from qa import reader_parse, structure
 from qa.keyword import tokenize
 
 MAX_SPAN = 12  # tokens; a longer phrase is read as the whole sentence
@@ -128,7 +128,7 @@ def _descriptions(name: str, doc, stems: list[str]) -> list[tuple[int, int]]:
         if any(c.dep_ != "amod" for c in titles):  # a title has a noun: "Observatory director", not "elder"
             found.append((min(c.left_edge.i for c in titles), mention.start))
         said = [c for c in head.children if c.dep_ == "appos"]
-        if head.dep_ in {"nsubj", "nsubjpass"} and head.head.lemma_ == "be":
+        if head.dep_ in {"nsubj", "nsubjpass"} and head.head.lower_ in structure.BE:
             said += [c for c in head.head.children if c.dep_ == "attr"]
         for c in said:  # without what a relative clause adds: "a retired judge (who lives in Porto)"
             lo, hi = _phrase(doc, c)
